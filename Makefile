@@ -1,0 +1,44 @@
+# Quick start: `make run` serves the site with demo content; `make test` runs the suite.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+VENV := .venv
+BIN := $(VENV)/bin
+# The interpreter comes from .python-version (pyenv resolves "3.12" to the newest 3.12.x).
+BASE_PYTHON ?= $(shell pyenv which python 2>/dev/null || command -v python$$(cat .python-version) || echo python3)
+PORT ?= 8000
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+$(BIN)/.installed: pyproject.toml
+	@$(BASE_PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12+ needed, see .python-version"'
+	$(BASE_PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed  ## create .venv and install the dependencies
+
+run: install  ## migrate, load the demo content and serve on 127.0.0.1:$(PORT)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_demo_content
+	@echo "Create an admin account with: $(BIN)/python manage.py createsuperuser"
+	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install  ## run the whole suite
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install  ## ruff and Django's checks
+	$(BIN)/ruff check .
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+worker: install  ## a Celery worker (needs REDIS_URL)
+	$(BIN)/celery -A portal_site worker --beat --loglevel=info
+
+bench: install  ## benchmarks in bench/ (need PostgreSQL and Redis)
+	$(BIN)/python bench/news_pages.py
+
+.PHONY: help install run test lint worker bench

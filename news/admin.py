@@ -1,0 +1,89 @@
+from django.contrib import admin, messages
+from django.db import models
+from django.utils.html import format_html
+from django_ckeditor_5.widgets import CKEditor5Widget
+
+from .models import Category, Document, NewsItem, OldAddress
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "order"]
+    list_editable = ["order"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name"]
+
+
+class DocumentInline(admin.TabularInline):
+    model = Document
+    extra = 1
+    fields = ["title", "file", "position", "link"]
+    readonly_fields = ["link"]
+
+    @admin.display(description="Address to link from the body")
+    def link(self, document):
+        if not document.pk:
+            return "—"
+        return format_html('<a href="{0}">{0}</a> ({1})', document.file.url, document.label)
+
+
+class OldAddressInline(admin.TabularInline):
+    model = OldAddress
+    extra = 0
+    fields = ["archive_year", "slug"]
+    verbose_name_plural = "old addresses (redirect here)"
+
+
+@admin.register(NewsItem)
+class NewsItemAdmin(admin.ModelAdmin):
+    list_display = ["title", "category", "date", "archive_year", "status", "published_at"]
+    list_filter = ["status", "category", "archive_year"]
+    search_fields = ["title", "summary"]
+    date_hierarchy = "date"
+    list_select_related = ["category"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [DocumentInline, OldAddressInline]
+    actions = ["publish", "unpublish"]
+    save_on_top = True
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "category", "date", "archive_year", "position"]}),
+        ("Content", {"fields": ["summary", "body", "author"]}),
+        ("Publication", {"fields": ["status", "published_at"]}),
+    ]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "body":
+            kwargs["widget"] = CKEditor5Widget(config_name="default")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("news.publish_newsitem")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Editors write drafts; only publishers decide what goes live.
+        if self.has_publish_permission(request):
+            return []
+        return ["status"]
+
+    def save_model(self, request, obj, form, change):
+        if not self.has_publish_permission(request) and not change:
+            obj.status = NewsItem.Status.DRAFT
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Publish the selected items", permissions=["publish"])
+    def publish(self, request, queryset):
+        count = 0
+        for item in queryset.exclude(status=NewsItem.Status.PUBLISHED):
+            item.status = NewsItem.Status.PUBLISHED
+            item.save()
+            count += 1
+        self.message_user(request, f"Published {count} item(s).", messages.SUCCESS)
+
+    @admin.action(description="Unpublish the selected items", permissions=["publish"])
+    def unpublish(self, request, queryset):
+        count = 0
+        for item in queryset.filter(status=NewsItem.Status.PUBLISHED):
+            item.status = NewsItem.Status.DRAFT
+            item.save()
+            count += 1
+        self.message_user(request, f"Unpublished {count} item(s).", messages.SUCCESS)

@@ -1,0 +1,80 @@
+"""Demo content: the real "News and updates 2020" page, parsed from news/demo/."""
+
+import datetime
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.text import slugify
+
+from .models import Category, NewsItem
+
+SEED_PAGE = Path(__file__).parent / "demo" / "news-and-updates-2020.txt"
+CATEGORIES = {
+    "Management info": ("management-info", 1, "Monthly management information from the Portal."),
+    "Update": ("update", 0, "News about the Portal and changes to it."),
+}
+HEADER = re.compile(r"^(?P<category>%s)(?P<date>\d{2}/\d{2}/\d{4})$" % "|".join(CATEGORIES))
+READ_MORE = re.compile(r"\s*Read more$")
+
+
+@dataclass
+class SeedItem:
+    category: str
+    date: datetime.date
+    title: str
+    summary: str
+
+
+def parse_seed_page(text):
+    """The page's year and its items, in the page's order."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    year = int(next(line for line in lines if line.startswith("News and updates")).split()[-1])
+    items = []
+    for index, line in enumerate(lines):
+        if match := HEADER.match(line):
+            date = datetime.datetime.strptime(match["date"], "%d/%m/%Y").date()
+            title, summary = lines[index + 1], READ_MORE.sub("", lines[index + 2])
+            items.append(SeedItem(match["category"], date, title, summary))
+    return year, items
+
+
+@transaction.atomic
+def load_demo_content(path=SEED_PAGE):
+    """Create or update the seed page's items. Running it twice changes nothing."""
+    year, seed_items = parse_seed_page(Path(path).read_text(encoding="utf-8"))
+    categories = {}
+    for name, (slug, order, description) in CATEGORIES.items():
+        categories[name], _ = Category.objects.get_or_create(
+            slug=slug, defaults={"name": name, "order": order, "description": description}
+        )
+    created = 0
+    positions = {}
+    for seed in seed_items:
+        # Items sharing a date keep the page's order.
+        position = positions[seed.date] = positions.get(seed.date, -1) + 1
+        slug = slugify(seed.title)[:200]
+        values = {
+            "title": seed.title,
+            "category": categories[seed.category],
+            "date": seed.date,
+            "summary": seed.summary,
+            "body": f"<p>{escape(seed.summary)}</p>",
+            "status": NewsItem.Status.PUBLISHED,
+            "published_at": timezone.make_aware(
+                datetime.datetime.combine(seed.date, datetime.time(9, 0))
+            ),
+            "position": position,
+        }
+        item = NewsItem.objects.filter(archive_year=year, slug=slug).first()
+        if item is None:
+            NewsItem.objects.create(archive_year=year, slug=slug, **values)
+            created += 1
+        elif any(getattr(item, field) != value for field, value in values.items()):
+            for field, value in values.items():
+                setattr(item, field, value)
+            item.save()
+    return created, len(seed_items)

@@ -1,0 +1,99 @@
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+
+from portal_site.page_cache import public_page
+
+from .models import Category, NewsItem, absolute_url
+
+FEED_LENGTH = 20
+
+
+class CachedFeed(Feed):
+    """A Feed served through the public page cache."""
+
+    def __call__(self, request, *args, **kwargs):
+        return public_page(super().__call__)(request, *args, **kwargs)
+
+
+class LatestNewsFeed(CachedFeed):
+    description_template = None
+
+    def title(self):
+        return f"{settings.SITE_NAME}: news and updates"
+
+    def description(self):
+        return f"The latest news and updates from {settings.SITE_NAME}."
+
+    def link(self):
+        return absolute_url(reverse("news:index"))
+
+    def feed_url(self):
+        return absolute_url(reverse("news:feed"))
+
+    def items(self):
+        return NewsItem.objects.published().for_listing()[:FEED_LENGTH]
+
+    def item_title(self, item):
+        return item.title
+
+    def item_description(self, item):
+        return item.summary
+
+    def item_link(self, item):
+        return absolute_url(item.get_absolute_url())
+
+    def item_guid(self, item):
+        return absolute_url(f"/news/items/{item.pk}/")
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item):
+        return item.published_at
+
+    def item_updateddate(self, item):
+        return item.updated_at
+
+    def item_categories(self, item):
+        return [item.category.name]
+
+    def item_author_name(self, item):
+        return item.author or None
+
+
+class LatestNewsAtomFeed(LatestNewsFeed):
+    feed_type = Atom1Feed
+    subtitle = LatestNewsFeed.description
+
+    def feed_url(self):
+        return absolute_url(reverse("news:feed-atom"))
+
+
+class CategoryFeed(LatestNewsFeed):
+    def get_object(self, request, slug):
+        return get_object_or_404(Category, slug=slug)
+
+    def title(self, category):
+        return f"{settings.SITE_NAME}: {category.name}"
+
+    def description(self, category):
+        return category.description or f"{category.name} from {settings.SITE_NAME}."
+
+    def link(self, category):
+        return absolute_url(category.get_absolute_url())
+
+    def feed_url(self, category):
+        return absolute_url(reverse("news:category-feed", kwargs={"slug": category.slug}))
+
+    def items(self, category):
+        return NewsItem.objects.published().for_listing().filter(category=category)[:FEED_LENGTH]
+
+
+class CategoryAtomFeed(CategoryFeed):
+    feed_type = Atom1Feed
+    subtitle = CategoryFeed.description
+
+    def feed_url(self, category):
+        return absolute_url(reverse("news:category-feed-atom", kwargs={"slug": category.slug}))

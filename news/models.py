@@ -1,0 +1,209 @@
+import os
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from .sanitize import clean_html
+from .storage import random_name
+from .validators import validate_document
+
+SUMMARY_MAX_LENGTH = 600
+FIRST_YEAR, LAST_YEAR = 1990, 2100
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    order = models.PositiveSmallIntegerField(
+        default=0, help_text="Categories are listed in this order, lowest first."
+    )
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("news:category", kwargs={"slug": self.slug})
+
+
+class NewsItemQuerySet(models.QuerySet):
+    def published(self):
+        """Items the public may see: published, and their publication time has come."""
+        return self.filter(status=NewsItem.Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def for_listing(self):
+        """What list pages need, in one query."""
+        return self.select_related("category").defer("body")
+
+
+class NewsItem(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200,
+        blank=True,
+        help_text="The item's address within its year. Made from the title when left empty.",
+    )
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="items")
+    date = models.DateField(default=timezone.localdate, help_text="The date shown on the item.")
+    archive_year = models.PositiveIntegerField(
+        blank=True,
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
+        help_text="The yearly archive the item is listed in. Defaults to the year of its date.",
+    )
+    summary = models.TextField(
+        max_length=SUMMARY_MAX_LENGTH,
+        help_text="Plain text shown in lists, feeds and emails.",
+    )
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        "publication time",
+        default=timezone.now,
+        help_text="A published item stays hidden until this time.",
+    )
+    position = models.PositiveIntegerField(
+        default=0, help_text="Order among items with the same date, lowest first."
+    )
+    author = models.CharField("sign-off", max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = NewsItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-date", "position", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["archive_year", "slug"], name="news_item_unique_slug_per_year"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["archive_year", "-date", "position"]),
+            models.Index(fields=["status", "published_at"]),
+        ]
+        permissions = [("publish_newsitem", "Can publish and unpublish news items")]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("news:item", kwargs={"year": self.archive_year, "slug": self.slug})
+
+    @property
+    def is_public(self):
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+
+    def save(self, *args, **kwargs):
+        if not self.archive_year:
+            self.archive_year = self.date.year
+        if not self.slug:
+            self.slug = self._unique_slug()
+        self.body = clean_html(self.body)
+        with transaction.atomic():
+            self._remember_old_address()
+            super().save(*args, **kwargs)
+
+    def _unique_slug(self):
+        base = slugify(self.title)[:190] or "item"
+        taken = set(
+            NewsItem.objects.filter(archive_year=self.archive_year, slug__startswith=base)
+            .exclude(pk=self.pk)
+            .values_list("slug", flat=True)
+        )
+        slug, n = base, 2
+        while slug in taken:
+            slug, n = f"{base}-{n}", n + 1
+        return slug
+
+    def _remember_old_address(self):
+        """Keep the previous address answering with a redirect after a change."""
+        if self.pk is None:
+            return
+        old = NewsItem.objects.filter(pk=self.pk).values("archive_year", "slug").first()
+        if old and (old["archive_year"], old["slug"]) != (self.archive_year, self.slug):
+            OldAddress.objects.update_or_create(
+                archive_year=old["archive_year"], slug=old["slug"], defaults={"item": self}
+            )
+        # The new address wins over any old one pointing elsewhere.
+        OldAddress.objects.filter(archive_year=self.archive_year, slug=self.slug).delete()
+
+
+class OldAddress(models.Model):
+    """A former (year, slug) of an item, answered with a permanent redirect."""
+
+    item = models.ForeignKey(NewsItem, on_delete=models.CASCADE, related_name="old_addresses")
+    archive_year = models.PositiveIntegerField()
+    slug = models.SlugField(max_length=200)
+
+    class Meta:
+        verbose_name_plural = "old addresses"
+        constraints = [
+            models.UniqueConstraint(fields=["archive_year", "slug"], name="news_old_address_unique")
+        ]
+
+    def __str__(self):
+        return f"/news/{self.archive_year}/{self.slug}/"
+
+
+def document_upload_to(instance, filename):
+    return random_name(filename, "documents")
+
+
+class Document(models.Model):
+    """A file published with an item, such as a spreadsheet or a report."""
+
+    item = models.ForeignKey(NewsItem, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to=document_upload_to, validators=[validate_document])
+    original_name = models.CharField(max_length=255, editable=False)
+    size = models.PositiveBigIntegerField(editable=False, default=0)
+    position = models.PositiveSmallIntegerField(default=0)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        uploaded = getattr(self.file, "_committed", True) is False
+        if uploaded:
+            self.original_name = os.path.basename(self.file.name)[:255]
+            self.size = self.file.size
+        super().save(*args, **kwargs)
+
+    @property
+    def extension(self):
+        return os.path.splitext(self.file.name)[1].lstrip(".").upper()
+
+    @property
+    def label(self):
+        """As shown on the site: “Insurer Index v232 (XLSX, 48 KB)”."""
+        return f"{self.title} ({self.extension}, {human_size(self.size)})"
+
+    def get_absolute_url(self):
+        return self.file.url
+
+
+def human_size(size):
+    if size < 1024 * 1024:
+        return f"{max(1, round(size / 1024))} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def absolute_url(path):
+    """An absolute address on this site, for feeds, sitemaps and emails."""
+    return settings.SITE_URL + path

@@ -1,0 +1,33 @@
+"""Public functions other apps use to read news (the newsletter's digests)."""
+
+from django.utils import timezone
+
+from .models import Category, NewsItem
+
+
+def published_since(since, until=None, categories=None):
+    """Published items whose publication time is after `since` (and up to `until`),
+    oldest first, optionally limited to `categories` (ids or Category objects)."""
+    items = NewsItem.objects.published().filter(published_at__gt=since).for_listing()
+    if until is not None:
+        items = items.filter(published_at__lte=until)
+    if categories is not None:
+        items = items.filter(category__in=categories)
+    return items.order_by("published_at", "pk")
+
+
+def categories():
+    """Every category, in display order."""
+    return Category.objects.all()
+
+
+def seconds_until_next_publication():
+    """Seconds until the next scheduled item goes live, or None if none is scheduled."""
+    now = timezone.now()
+    next_time = (
+        NewsItem.objects.filter(status=NewsItem.Status.PUBLISHED, published_at__gt=now)
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    return None if next_time is None else (next_time - now).total_seconds()

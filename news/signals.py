@@ -1,0 +1,15 @@
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from portal_site.page_cache import invalidate
+
+from .models import Category, Document, NewsItem, OldAddress
+
+
+@receiver([post_save, post_delete], sender=NewsItem)
+@receiver([post_save, post_delete], sender=Category)
+@receiver([post_save, post_delete], sender=Document)
+@receiver([post_save, post_delete], sender=OldAddress)
+def invalidate_public_pages(**kwargs):
+    """Any change to published content may show on any public page."""
+    invalidate()

@@ -1,0 +1,76 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.db.models import Max
+from django.urls import reverse
+
+from .models import Category, NewsItem
+
+
+class SiteUrlSitemap(Sitemap):
+    """Builds addresses from settings.SITE_URL rather than the request's host."""
+
+    @property
+    def protocol(self):
+        return urlsplit(settings.SITE_URL).scheme
+
+    def get_domain(self, site=None):
+        return urlsplit(settings.SITE_URL).netloc
+
+
+class NewsItemSitemap(SiteUrlSitemap):
+    changefreq = "yearly"
+    limit = 5000
+
+    def items(self):
+        return NewsItem.objects.published().only("slug", "archive_year", "updated_at").order_by("pk")
+
+    def lastmod(self, item):
+        return item.updated_at
+
+
+class YearSitemap(SiteUrlSitemap):
+    changefreq = "monthly"
+
+    def items(self):
+        return list(
+            NewsItem.objects.published()
+            .values("archive_year")
+            .annotate(lastmod=Max("updated_at"))
+            .order_by("-archive_year")
+        )
+
+    def location(self, year):
+        return reverse("news:year", kwargs={"year": year["archive_year"]})
+
+    def lastmod(self, year):
+        return year["lastmod"]
+
+
+class CategorySitemap(SiteUrlSitemap):
+    changefreq = "weekly"
+
+    def items(self):
+        return list(Category.objects.annotate(lastmod=Max("items__updated_at")))
+
+    def lastmod(self, category):
+        return category.lastmod
+
+
+class PageSitemap(SiteUrlSitemap):
+    changefreq = "daily"
+
+    def items(self):
+        return ["home", "news:index", "newsletter:signup"]
+
+    def location(self, name):
+        return reverse(name)
+
+
+sitemaps = {
+    "pages": PageSitemap,
+    "items": NewsItemSitemap,
+    "years": YearSitemap,
+    "categories": CategorySitemap,
+}

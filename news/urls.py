@@ -1,0 +1,26 @@
+from django.urls import path
+
+from . import feeds, views
+
+app_name = "news"
+
+urlpatterns = [
+    path("", views.NewsIndexView.as_view(), name="index"),
+    path("search/", views.SearchView.as_view(), name="search"),
+    path("feed/", feeds.LatestNewsFeed(), name="feed"),
+    path("feed/atom/", feeds.LatestNewsAtomFeed(), name="feed-atom"),
+    path("category/<slug:slug>/", views.CategoryView.as_view(), name="category"),
+    path("category/<slug:slug>/feed/", feeds.CategoryFeed(), name="category-feed"),
+    path("category/<slug:slug>/feed/atom/", feeds.CategoryAtomFeed(), name="category-feed-atom"),
+    path("<int:year>/", views.YearArchiveView.as_view(), name="year"),
+    path("<int:year>/<slug:slug>/", views.NewsItemView.as_view(), name="item"),
+    # The real site's older addresses.
+    path(
+        "news-and-updates-<int:year>/",
+        views.LegacyRedirectView.as_view(pattern_name="news:year"),
+    ),
+    path(
+        "news-and-updates-<int:year>/<slug:slug>/",
+        views.LegacyRedirectView.as_view(pattern_name="news:item"),
+    ),
+]

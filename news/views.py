@@ -1,0 +1,198 @@
+from django.db.models import Count, Q
+from django.db import connection
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.views.generic import DetailView, ListView, RedirectView, TemplateView
+
+from portal_site.page_cache import public_page
+
+from .forms import SearchForm
+from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress
+
+LATEST_COUNT = 10
+
+
+def years_with_counts():
+    """[(year, number of published items), …], newest year first."""
+    return list(
+        NewsItem.objects.published()
+        .values_list("archive_year")
+        .annotate(count=Count("pk"))
+        .order_by("-archive_year")
+    )
+
+
+@method_decorator(public_page, name="dispatch")
+class HomeView(TemplateView):
+    template_name = "news/home.html"
+
+    def get_context_data(self, **kwargs):
+        latest = NewsItem.objects.published().for_listing()[:LATEST_COUNT]
+        return super().get_context_data(latest_items=latest, **kwargs)
+
+
+@method_decorator(public_page, name="dispatch")
+class NewsIndexView(TemplateView):
+    template_name = "news/index.html"
+
+    def get_context_data(self, **kwargs):
+        latest = NewsItem.objects.published().for_listing()[:LATEST_COUNT]
+        return super().get_context_data(latest_items=latest, years=years_with_counts(), **kwargs)
+
+
+@method_decorator(public_page, name="dispatch")
+class YearArchiveView(ListView):
+    """“News and updates <year>”: every item of one yearly archive, in the seed page's order."""
+
+    template_name = "news/year_archive.html"
+    context_object_name = "items"
+    paginate_by = 50
+
+    def get_queryset(self):
+        year = self.kwargs["year"]
+        if not FIRST_YEAR <= year <= LAST_YEAR:
+            raise Http404("There is no news archive for that year.")
+        return NewsItem.objects.published().for_listing().filter(archive_year=year)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not context["items"]:
+            raise Http404("There is no news for that year.")
+        return {**context, "year": self.kwargs["year"]}
+
+
+@method_decorator(public_page, name="dispatch")
+class CategoryView(ListView):
+    template_name = "news/category.html"
+    context_object_name = "items"
+    paginate_by = 20
+
+    def get_queryset(self):
+        self.category = get_object_or_404(Category, slug=self.kwargs["slug"])
+        return NewsItem.objects.published().for_listing().filter(category=self.category)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(category=self.category, **kwargs)
+
+
+class NewsItemView(DetailView):
+    """One item. Staff who may view items also see drafts and scheduled items (previews)."""
+
+    template_name = "news/item.html"
+    context_object_name = "item"
+
+    def can_preview(self):
+        return self.request.user.has_perm("news.view_newsitem")
+
+    def get_queryset(self):
+        items = NewsItem.objects.select_related("category").prefetch_related("documents")
+        return items if self.can_preview() else items.published()
+
+    def get_object(self, queryset=None):
+        queryset = self.get_queryset()
+        try:
+            return queryset.get(archive_year=self.kwargs["year"], slug=self.kwargs["slug"])
+        except NewsItem.DoesNotExist:
+            raise Http404("No news item has that address.") from None
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return public_page(super().get)(request, *args, **kwargs)
+        except Http404:
+            old = (
+                OldAddress.objects.filter(archive_year=kwargs["year"], slug=kwargs["slug"])
+                .select_related("item")
+                .first()
+            )
+            if old is None or not (old.item.is_public or self.can_preview()):
+                raise
+            return redirect(old.item, permanent=True)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        item = self.object
+        context["is_preview"] = not item.is_public
+        if not context["is_preview"]:
+            context["previous_item"], context["next_item"] = self._neighbours(item)
+        return context
+
+    def _neighbours(self, item):
+        """The items before and after `item` in the site's order (newest first)."""
+        published = NewsItem.objects.published().only("title", "slug", "archive_year")
+        # Listing order is (-date, position, -pk): "newer" sorts before.
+        newer = Q(date__gt=item.date) | Q(date=item.date, position__lt=item.position) | Q(
+            date=item.date, position=item.position, pk__gt=item.pk
+        )
+        newer_item = published.filter(newer).order_by("date", "-position", "pk").first()
+        older_item = published.exclude(newer).exclude(pk=item.pk).first()
+        return older_item, newer_item
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if context["is_preview"]:
+            # Drafts and scheduled items must not be indexed or kept by any cache.
+            response["X-Robots-Tag"] = "noindex, nofollow"
+            add_never_cache_headers(response)
+            response._page_cache_skip = True
+        return response
+
+
+@method_decorator(public_page, name="dispatch")
+class SearchView(ListView):
+    template_name = "news/search.html"
+    context_object_name = "items"
+    paginate_by = 20
+
+    def get(self, request, *args, **kwargs):
+        self.form = SearchForm(request.GET or None)
+        if request.GET and not self.form.is_valid():
+            self.object_list = NewsItem.objects.none()
+            context = self.get_context_data()
+            return self.render_to_response(context, status=400)
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if not self.form.is_bound or not self.form.is_valid() or not self.form.cleaned_data["q"]:
+            return NewsItem.objects.none()
+        return search(self.form.cleaned_data["q"])
+
+    def get_context_data(self, **kwargs):
+        query = self.form.cleaned_data.get("q", "") if self.form.is_bound and self.form.is_valid() else ""
+        return super().get_context_data(form=self.form, query=query, **kwargs)
+
+
+def search(query):
+    """Published items matching `query`, best first.
+
+    PostgreSQL full-text search with ranking (title over summary over body);
+    other databases fall back to a case-insensitive substring match.
+    """
+    items = NewsItem.objects.published().for_listing()
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+        vector = (
+            SearchVector("title", weight="A", config="english")
+            + SearchVector("summary", weight="B", config="english")
+            + SearchVector("body", weight="C", config="english")
+        )
+        search_query = SearchQuery(query, search_type="websearch", config="english")
+        return (
+            items.annotate(rank=SearchRank(vector, search_query))
+            .filter(rank__gt=0)
+            .order_by("-rank", "-date", "position")
+        )
+    words = query.split()[:10]
+    condition = Q()
+    for word in words:
+        condition &= Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
+    return items.filter(condition)
+
+
+class LegacyRedirectView(RedirectView):
+    """The real site's older addresses, sent permanently to the canonical one."""
+
+    permanent = True
+    query_string = False

@@ -1,0 +1,127 @@
+"""A whole-page cache for public pages, shared by anonymous visitors.
+
+Unlike Django's per-site cache it is safe for pages that carry a CSRF form
+(the cookie banner) and pages that differ by a visitor's choices:
+
+* the CSRF token is stored as a placeholder and each visitor gets their own
+  token on the way out;
+* the key includes the "variants" named in settings.PAGE_CACHE_VARIANTS
+  (functions of the request returning a short string, such as the visitor's
+  cookie consent), so one visitor's state never reaches another;
+* every entry belongs to a generation that ends when content changes
+  (invalidate()) or when the next scheduled item goes live
+  (settings.PAGE_CACHE_EXPIRY names a function returning seconds until then).
+
+Pages are cached only for requests without a session or messages cookie:
+staff, previews and flash messages are never cached.
+"""
+
+import functools
+import hashlib
+import re
+import uuid
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpResponse
+from django.middleware.csrf import get_token
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.module_loading import import_string
+
+GENERATION_KEY = "page-cache:generation"
+CSRF_PLACEHOLDER = "__page_cache_csrf_token__"
+CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+STORED_HEADERS = ("Content-Type", "Content-Language", "Link")
+
+
+def _seconds_until_content_changes():
+    path = getattr(settings, "PAGE_CACHE_EXPIRY", None)
+    seconds = import_string(path)() if path else None
+    default = settings.PAGE_CACHE_TIMEOUT
+    return default if seconds is None else max(1, min(int(seconds), default))
+
+
+def generation():
+    """The current generation of cached pages, started afresh when it ends."""
+    value = cache.get(GENERATION_KEY)
+    if value is None:
+        value = uuid.uuid4().hex[:12]
+        cache.set(GENERATION_KEY, value, timeout=_seconds_until_content_changes())
+    return value
+
+
+def invalidate():
+    """Forget every cached page, once the current transaction commits."""
+    transaction.on_commit(lambda: cache.delete(GENERATION_KEY))
+
+
+def _variant(request):
+    parts = [import_string(path)(request) for path in settings.PAGE_CACHE_VARIANTS]
+    return ":".join(parts)
+
+
+def _cacheable_request(request):
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+    )
+
+
+def _key(request):
+    path = hashlib.md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
+    return f"page-cache:{generation()}:{_variant(request)}:{path}"
+
+
+def _response_from(entry, request):
+    content, headers, etag = entry
+    if CSRF_PLACEHOLDER.encode() in content:
+        content = content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    response = HttpResponse(content)
+    for name, value in headers.items():
+        response[name] = value
+    response["ETag"] = etag
+    return response
+
+
+def _store(key, response):
+    content = CSRF_FIELD.sub(rb"\1" + CSRF_PLACEHOLDER.encode() + rb"\2", response.content)
+    headers = {name: response[name] for name in STORED_HEADERS if name in response}
+    etag = '"%s"' % hashlib.md5(content, usedforsecurity=False).hexdigest()
+    cache.set(key, (content, headers, etag), timeout=settings.PAGE_CACHE_TIMEOUT)
+    response["ETag"] = etag
+
+
+def public_page(view):
+    """Serve `view` from the page cache to anonymous visitors."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not _cacheable_request(request):
+            return view(request, *args, **kwargs)
+        key = _key(request)
+        entry = cache.get(key)
+        if entry is not None:
+            response = _response_from(entry, request)
+            response["X-Page-Cache"] = "hit"
+        else:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render") and callable(response.render):
+                response = response.render()
+            cacheable = (
+                response.status_code == 200
+                and not response.streaming
+                and not response.cookies
+                and not getattr(response, "_page_cache_skip", False)
+            )
+            if cacheable:
+                _store(key, response)
+            response["X-Page-Cache"] = "miss" if cacheable else "skip"
+        # Browsers revalidate with the ETag; shared caches must not store
+        # pages that carry a visitor's CSRF token or choices.
+        patch_cache_control(response, private=True, no_cache=True)
+        patch_vary_headers(response, ("Cookie",))
+        return response
+
+    return wrapper

@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
+from django.urls import include, path, re_path
+from django.views.generic import TemplateView
+from django.views.static import serve
+
+from news.sitemaps import sitemaps
+from news.views import HomeView
+
+from . import views
+
+admin.site.site_header = f"{settings.SITE_NAME} news administration"
+admin.site.site_title = f"{settings.SITE_NAME} news"
+
+urlpatterns = [
+    path("", HomeView.as_view(), name="home"),
+    path("news/", include("news.urls")),
+    path("news-and-updates/", include("news.legacy_urls")),
+    path("newsletter/", include("newsletter.urls")),
+    path("cookies/", include("cookies.urls")),
+    path("admin/", admin.site.urls),
+    path("ckeditor5/", include("django_ckeditor_5.urls")),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        name="robots",
+    ),
+    path("healthz/", views.healthz, name="healthz"),
+    # Uploaded documents and editor images. WhiteNoise serves only static files;
+    # uploads are few and stored under random names, so Django serves them.
+    re_path(r"^media/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT}),
+]
