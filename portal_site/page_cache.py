@@ -12,7 +12,7 @@ Unlike Django's per-site cache it is safe for pages that carry a CSRF form
   (invalidate()) or when the next scheduled item goes live
   (settings.PAGE_CACHE_EXPIRY names a function returning seconds until then).
 
-Pages are cached only for requests without a session or messages cookie:
+PAGE_CACHE_TIMEOUT = 0 turns the cache off. Pages are cached only for requests without a session or messages cookie:
 staff, previews and flash messages are never cached.
 """
 
@@ -63,7 +63,8 @@ def _variant(request):
 
 def _cacheable_request(request):
     return (
-        request.method in ("GET", "HEAD")
+        settings.PAGE_CACHE_TIMEOUT > 0
+        and request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
     )
