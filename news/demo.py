@@ -11,6 +11,7 @@ from django.utils.html import escape
 from django.utils.text import slugify
 
 from .models import Category, NewsItem
+from .sanitize import clean_html
 
 SEED_PAGE = Path(__file__).parent / "demo" / "news-and-updates-2020.txt"
 CATEGORIES = {
@@ -62,7 +63,7 @@ def load_demo_content(path=SEED_PAGE):
             "category": categories[seed.category],
             "date": seed.date,
             "summary": seed.summary,
-            "body": f"<p>{escape(seed.summary)}</p>",
+            "body": clean_html(f"<p>{escape(seed.summary)}</p>"),
             "status": NewsItem.Status.PUBLISHED,
             "published_at": timezone.make_aware(
                 datetime.datetime.combine(seed.date, datetime.time(9, 0))

@@ -135,10 +135,14 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Hashed, compressed files in production (collectstatic runs in the image);
+    # development and tests serve the source files as they are.
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
-# Tests and runserver work without collectstatic; production runs it in the image.
-WHITENOISE_MANIFEST_STRICT = False
 
 # Uploads larger than this are refused by the form validators, not just streamed
 # to disk; Django's own limits guard the request body.
