@@ -3,6 +3,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape
 
 from portal_site.page_cache import public_page
 
@@ -40,7 +41,8 @@ class LatestNewsFeed(CachedFeed):
         return item.title
 
     def item_description(self, item):
-        return item.summary
+        # Feed readers treat descriptions as HTML; the summary is plain text.
+        return escape(item.summary)
 
     def item_link(self, item):
         return absolute_url(item.get_absolute_url())

@@ -17,5 +17,5 @@ def random_name(original_name, folder):
 class RandomNameStorage(FileSystemStorage):
     """Storage for editor image uploads: every file gets a random name."""
 
-    def generate_filename(self, filename):
-        return super().generate_filename(random_name(filename, "editor"))
+    def get_available_name(self, name, max_length=None):
+        return super().get_available_name(random_name(name, "editor"), max_length)

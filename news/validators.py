@@ -56,7 +56,10 @@ def validate_document(upload):
         raise ValidationError("The file is empty.", code="empty")
 
     content_types, signatures = DOCUMENT_TYPES[extension]
-    declared = getattr(upload, "content_type", "") or ""
+    # Model validation passes a FieldFile; the browser's declared type is on
+    # the uploaded file inside it.
+    uploaded = upload.file if not getattr(upload, "_committed", True) else upload
+    declared = getattr(uploaded, "content_type", "") or ""
     if declared not in content_types | GENERIC_CONTENT_TYPES:
         raise ValidationError(
             "The file says it is “%(declared)s”, which does not match its %(ext)s extension.",

@@ -1,0 +1,43 @@
+"""Public pages make a fixed number of queries, however many items there are."""
+
+import datetime
+
+import pytest
+from django.core.files.base import ContentFile
+
+from news.models import Category
+
+pytestmark = pytest.mark.django_db
+
+PAGES = ["/", "/news/", "/news/2020/", "/news/category/update/", "/news/feed/", "/news/2020/item-1/"]
+
+
+def add_items(make_item, count):
+    other = Category.objects.get_or_create(name="Management info", slug="management-info")[0]
+    for n in range(count):
+        item = make_item(
+            date=datetime.date(2020, 1, 1) + datetime.timedelta(days=n % 300),
+            **({"category": other} if n % 2 else {}),
+        )
+        if n < 3:
+            item.documents.create(title=f"Doc {n}", file=ContentFile(b"%PDF-1.4", f"d{n}.pdf"))
+
+
+def query_counts(client, django_assert_max_num_queries, settings):
+    settings.PAGE_CACHE_TIMEOUT = 0  # measure the pages themselves, not the cache
+    counts = {}
+    for url in PAGES:
+        with django_assert_max_num_queries(5) as captured:
+            assert client.get(url).status_code == 200, url
+        counts[url] = len(captured)
+    return counts
+
+
+def test_queries_stay_flat_when_items_grow_tenfold(
+    client, make_item, django_assert_max_num_queries, settings
+):
+    add_items(make_item, 6)
+    small = query_counts(client, django_assert_max_num_queries, settings)
+    add_items(make_item, 60)
+    large = query_counts(client, django_assert_max_num_queries, settings)
+    assert small == large, (small, large)
