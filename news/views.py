@@ -180,8 +180,8 @@ def search(query):
         )
         search_query = SearchQuery(query, search_type="websearch", config="english")
         return (
-            items.annotate(rank=SearchRank(vector, search_query))
-            .filter(rank__gt=0)
+            items.annotate(document=vector, rank=SearchRank(vector, search_query))
+            .filter(document=search_query)
             .order_by("-rank", "-date", "position")
         )
     words = query.split()[:10]
