@@ -1,9 +1,13 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "newsletter"
 
-# Placeholder until the newsletter app is built (issue 3).
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="newsletter/signup.html"), name="signup"),
+    path("", views.SignupView.as_view(), name="signup"),
+    path("check-your-email/", views.CheckEmailView.as_view(), name="check-email"),
+    path("confirm/<str:token>/", views.ConfirmView.as_view(), name="confirm"),
+    path("preferences/<str:token>/", views.PreferencesView.as_view(), name="preferences"),
+    path("unsubscribe/<str:token>/", views.UnsubscribeView.as_view(), name="unsubscribe"),
 ]

@@ -188,6 +188,28 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {}
+# Newsletter (newsletter/). Digest times are DigestSchedule rows edited in admin;
+# one static beat entry checks every few minutes which digests are due.
+NEWSLETTER_BEAT_SECONDS = int(os.environ.get("NEWSLETTER_BEAT_SECONDS", 120))
+CELERY_BEAT_SCHEDULE["newsletter-send-due-digests"] = {
+    "task": "newsletter.tasks.send_due_digests",
+    "schedule": float(NEWSLETTER_BEAT_SECONDS),
+}
+NEWSLETTER_MAILER = os.environ.get("NEWSLETTER_MAILER", "default")  # a MAILERS alias
+NEWSLETTER_CONFIRM_MAX_AGE = 3 * 24 * 60 * 60  # confirmation links expire after 3 days
+NEWSLETTER_BATCH_MINUTES = 5  # "as soon as published": items within 5 minutes go together
+NEWSLETTER_PUBLISH_LAG = 60  # seconds allowed for a publishing transaction to commit
+NEWSLETTER_CHUNK_SIZE = int(os.environ.get("NEWSLETTER_CHUNK_SIZE", 500))
+NEWSLETTER_PARALLEL_CHUNKS = int(os.environ.get("NEWSLETTER_PARALLEL_CHUNKS", 4))
+NEWSLETTER_BUILD_BATCH = 2000
+NEWSLETTER_MAX_ATTEMPTS = 6
+NEWSLETTER_RETRY_BASE_SECONDS = int(os.environ.get("NEWSLETTER_RETRY_BASE_SECONDS", 60))
+# A delivery "sending" for longer than this lost its worker: longer than any task.
+NEWSLETTER_STUCK_AFTER = int(os.environ.get("NEWSLETTER_STUCK_AFTER", CELERY_TASK_TIME_LIMIT + 60))
+# Sign-up limits (cache-backed): per address, and per client IP address.
+NEWSLETTER_EMAIL_INTERVAL = 10 * 60  # one confirmation email per address per 10 minutes
+NEWSLETTER_EMAIL_PER_DAY = 3
+NEWSLETTER_IP_PER_HOUR = int(os.environ.get("NEWSLETTER_IP_PER_HOUR", 10))
 
 # Editor: CKEditor 5; HTML is cleaned with nh3 on save (news.sanitize).
 CKEDITOR_5_FILE_UPLOAD_PERMISSION = "staff"
@@ -233,7 +255,11 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
 }
 # CKEditor 5 styles its UI with inline style attributes, so admin pages allow them.
-ADMIN_CSP = {**SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE], "img-src": [CSP.SELF, "data:", "blob:"]}
+ADMIN_CSP = {
+    **SECURE_CSP,
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+}
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

@@ -1,0 +1,353 @@
+"""Digests: which are due, who gets what, and sending that survives crashes.
+
+1. due_digests() names each frequency's current period; Digest rows are unique
+   per (frequency, period), so a second beat makes nothing new.
+2. build() creates every Delivery row of a digest in one transaction, and moves
+   each subscriber's "digested until" mark forward in the same transaction:
+   no item is sent twice, and none is skipped.
+3. send_chunk() claims pending rows with SELECT … FOR UPDATE SKIP LOCKED, sends
+   them over one SMTP connection and marks each row sent as soon as the server
+   accepts it. A crash can therefore repeat at most the one message in flight.
+4. sweep() returns rows stuck in "sending" (their worker died) to "pending".
+"""
+
+import calendar
+import logging
+import smtplib
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Min, Q
+from django.utils import timezone
+
+from news.selectors import published_since
+
+from .emails import DigestRenderer, mailer
+from .models import Delivery, Digest, DigestSchedule, Frequency, Subscriber
+from .services import suppress
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- schedules
+
+
+def _floor(moment, minutes):
+    moment = moment.replace(second=0, microsecond=0)
+    return moment - timedelta(minutes=moment.minute % minutes)
+
+
+def current_period(schedule, now=None):
+    """(period, until) of the schedule's current period if it is due, else None."""
+    now = timezone.localtime(now or timezone.now())
+    if schedule.frequency == Frequency.IMMEDIATE:
+        # Items published within the same few minutes go out together; the lag
+        # lets the transaction that published an item commit before we look.
+        until = _floor(
+            now - timedelta(seconds=settings.NEWSLETTER_PUBLISH_LAG),
+            settings.NEWSLETTER_BATCH_MINUTES,
+        )
+        return until.strftime("%Y-%m-%dT%H:%M"), until
+    if schedule.frequency == Frequency.WEEKLY:
+        monday = now.date() - timedelta(days=now.weekday())
+        day = monday + timedelta(days=schedule.weekday)
+        until = timezone.make_aware(datetime(day.year, day.month, day.day, schedule.hour))
+        year, week, _ = now.isocalendar()
+        period = f"{year}-W{week:02d}"
+    else:
+        last_day = calendar.monthrange(now.year, now.month)[1]
+        day = min(schedule.day, last_day)
+        until = timezone.make_aware(datetime(now.year, now.month, day, schedule.hour))
+        period = f"{now.year}-{now.month:02d}"
+    return (period, until) if now >= until else None
+
+
+def ensure_schedules():
+    for frequency in Frequency.values:
+        DigestSchedule.objects.get_or_create(frequency=frequency)
+
+
+def due_digests(now=None):
+    """Create the Digest row of every enabled schedule that is due; return them."""
+    ensure_schedules()
+    digests = []
+    for schedule in DigestSchedule.objects.filter(enabled=True):
+        due = current_period(schedule, now)
+        if due is None:
+            continue
+        period, until = due
+        digest = get_or_create_digest(schedule.frequency, period, until)
+        if digest.status == Digest.Status.NEW:
+            digests.append(digest)
+    return digests
+
+
+def get_or_create_digest(frequency, period, until):
+    try:
+        with transaction.atomic():
+            digest, _ = Digest.objects.get_or_create(
+                frequency=frequency, period=period, defaults={"until": until}
+            )
+    except IntegrityError:  # another beat made it at the same moment
+        digest = Digest.objects.get(frequency=frequency, period=period)
+    return digest
+
+
+def forced_digest(frequency, now=None):
+    """A digest of everything due to `frequency` subscribers up to now (staff's "send now")."""
+    now = now or timezone.now()
+    period = "now-" + timezone.localtime(now).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return get_or_create_digest(frequency, period, now)
+
+
+# ---------------------------------------------------------------- building
+
+
+def _topics_by_subscriber(subscriber_ids):
+    through = Subscriber.topics.through
+    topics = {}
+    for subscriber_id, category_id in through.objects.filter(
+        subscriber_id__in=subscriber_ids
+    ).values_list("subscriber_id", "category_id"):
+        topics.setdefault(subscriber_id, set()).add(category_id)
+    return topics
+
+
+def build(digest_id):
+    """Create the digest's Delivery rows; returns how many, or None if it was
+    already built. Subscribers with nothing new get no row and no email."""
+    with transaction.atomic():
+        digest = Digest.objects.select_for_update().get(pk=digest_id)
+        if digest.status != Digest.Status.NEW:
+            return None
+        subscribers = Subscriber.objects.confirmed().filter(
+            frequency=digest.frequency, digested_until__lt=digest.until
+        )
+        oldest = subscribers.aggregate(oldest=Min("digested_until"))["oldest"]
+        items = []
+        if oldest is not None:
+            items = list(
+                published_since(oldest, until=digest.until).values_list(
+                    "published_at", "category_id"
+                )
+            )
+        count = 0
+        batch_size = settings.NEWSLETTER_BUILD_BATCH
+        rows = subscribers.order_by("pk").values_list("pk", "digested_until")
+        # Keyset pagination keeps memory flat however many subscribers there are.
+        last_pk = 0
+        while items:
+            batch = list(rows.filter(pk__gt=last_pk)[:batch_size])
+            if not batch:
+                break
+            last_pk = batch[-1][0]
+            topics = _topics_by_subscriber([pk for pk, _ in batch])
+            deliveries = []
+            for pk, since in batch:
+                wanted = topics.get(pk)
+                if any(
+                    published_at > since and (wanted is None or category_id in wanted)
+                    for published_at, category_id in items
+                ):
+                    deliveries.append(Delivery(digest=digest, subscriber_id=pk, since=since))
+            Delivery.objects.bulk_create(deliveries, batch_size=batch_size)
+            count += len(deliveries)
+        # Everything up to `until` is now either in a delivery or not wanted.
+        subscribers.update(digested_until=digest.until)
+        digest.status = Digest.Status.SENDING if count else Digest.Status.DONE
+        if not count:
+            digest.finished_at = timezone.now()
+        digest.save(update_fields=["status", "finished_at"])
+    if count:
+        start_sending(digest.pk, count)
+    return count
+
+
+def start_sending(digest_id, count=None):
+    """Queue enough send tasks to work through the digest in parallel."""
+    from .tasks import send_digest_chunk
+
+    if count is None:
+        count = Delivery.objects.filter(digest_id=digest_id, status=Delivery.Status.PENDING).count()
+    chunks = -(-count // settings.NEWSLETTER_CHUNK_SIZE)
+    for _ in range(min(chunks, settings.NEWSLETTER_PARALLEL_CHUNKS)):
+        send_digest_chunk.delay_on_commit(digest_id)
+
+
+# ---------------------------------------------------------------- sending
+
+
+def claim(digest_id, size):
+    """Take up to `size` due pending deliveries for this worker."""
+    now = timezone.now()
+    with transaction.atomic():
+        pks = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(digest_id=digest_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:size]
+        )
+        Delivery.objects.filter(pk__in=pks).update(
+            status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return pks
+
+
+TEMPORARY = "temporary"
+PERMANENT = "permanent"
+
+
+def classify(error, recipient):
+    """(kind, message) for an SMTP failure: 4xx and lost connections are temporary."""
+    code = None
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code = error.recipients.get(recipient, (None,))[0]
+        if code is None and error.recipients:
+            code = next(iter(error.recipients.values()))[0]
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code = error.smtp_code
+    text = f"{code or ''} {error}".strip()[:500]
+    if code is not None and 500 <= code < 600:
+        return PERMANENT, text
+    return TEMPORARY, text
+
+
+def backoff(attempts):
+    """Seconds before the next try: 1, 2, 4, 8… minutes by default."""
+    return settings.NEWSLETTER_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0)
+
+
+def send_chunk(digest_id):
+    """Send one claimed chunk. Returns (sent, retry_in_seconds or None, claimed)."""
+    pks = claim(digest_id, settings.NEWSLETTER_CHUNK_SIZE)
+    if not pks:
+        return 0, None, 0
+    digest = Digest.objects.get(pk=digest_id)
+    deliveries = list(
+        Delivery.objects.filter(pk__in=pks).select_related("subscriber").order_by("pk")
+    )
+    topics = _topics_by_subscriber([d.subscriber_id for d in deliveries])
+    oldest = min(d.since for d in deliveries)
+    renderer = DigestRenderer(
+        digest, published_since(oldest, until=digest.until).select_related("category")
+    )
+    sent, retry_in = 0, None
+    connection = mailer()
+    try:
+        connection.open()
+    except OSError as error:
+        log.warning("Cannot reach the mail server: %s", error)
+        return 0, _retry(deliveries, str(error)), len(pks)
+    try:
+        for index, delivery in enumerate(deliveries):
+            subscriber = delivery.subscriber
+            if subscriber.status != Subscriber.Status.CONFIRMED:
+                _finish(delivery, Delivery.Status.SKIPPED, f"Subscriber is {subscriber.status}.")
+                continue
+            items = renderer.items_for(delivery.since, topics.get(subscriber.pk))
+            if not items:  # unpublished since the digest was built
+                _finish(delivery, Delivery.Status.SKIPPED, "No items left to send.")
+                continue
+            try:
+                connection.send_messages([renderer.message(subscriber, items)])
+            except (smtplib.SMTPException, OSError) as error:
+                kind, text = classify(error, subscriber.email)
+                if kind == PERMANENT:
+                    _finish(delivery, Delivery.Status.FAILED, text)
+                    suppress(subscriber)
+                    continue
+                if isinstance(error, (smtplib.SMTPServerDisconnected, OSError)):
+                    # The connection is gone: give the rest of the chunk back.
+                    retry_in = _retry(deliveries[index:], text)
+                    break
+                retry_in = min(retry_in or 10**9, _retry([delivery], text))
+                continue
+            _finish(delivery, Delivery.Status.SENT)
+            sent += 1
+    finally:
+        try:
+            connection.close()
+        except (smtplib.SMTPException, OSError):
+            pass
+    return sent, retry_in, len(pks)
+
+
+def _finish(delivery, status, error=""):
+    values = {"status": status, "error": error}
+    if status == Delivery.Status.SENT:
+        values["sent_at"] = timezone.now()
+    Delivery.objects.filter(pk=delivery.pk).update(**values)
+
+
+def _retry(deliveries, error):
+    """Put deliveries back with a delay, or fail those out of attempts; returns
+    the delay in seconds, or None if none will be retried."""
+    retry, give_up = [], []
+    for delivery in deliveries:
+        (give_up if delivery.attempts >= settings.NEWSLETTER_MAX_ATTEMPTS else retry).append(
+            delivery.pk
+        )
+    Delivery.objects.filter(pk__in=give_up).update(
+        status=Delivery.Status.FAILED, error=f"Gave up: {error}"[:500]
+    )
+    if not retry:
+        return None
+    attempts = max(d.attempts for d in deliveries if d.pk in set(retry))
+    delay = backoff(attempts)
+    Delivery.objects.filter(pk__in=retry).update(
+        status=Delivery.Status.PENDING,
+        error=error[:500],
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+    return delay
+
+
+def finish_if_done(digest_id):
+    """Mark the digest done once no delivery is pending or sending."""
+    open_rows = Delivery.objects.filter(
+        digest_id=digest_id, status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+    )
+    if not open_rows.exists():
+        Digest.objects.filter(pk=digest_id, status=Digest.Status.SENDING).update(
+            status=Digest.Status.DONE, finished_at=timezone.now()
+        )
+        return True
+    return False
+
+
+def sweep(older_than=None):
+    """Return deliveries stuck in "sending" (their worker died) to "pending", and
+    queue send tasks for every digest with pending rows. Returns rows returned."""
+    older_than = settings.NEWSLETTER_STUCK_AFTER if older_than is None else older_than
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    returned = Delivery.objects.filter(
+        status=Delivery.Status.SENDING, claimed_at__lt=cutoff
+    ).update(status=Delivery.Status.PENDING, next_attempt_at=timezone.now())
+    pending = (
+        Delivery.objects.filter(status=Delivery.Status.PENDING)
+        .values("digest_id")
+        .annotate(count=Count("pk"))
+    )
+    for row in pending:
+        start_sending(row["digest_id"], row["count"])
+    for digest_id in Digest.objects.filter(status=Digest.Status.SENDING).values_list(
+        "pk", flat=True
+    ):
+        finish_if_done(digest_id)
+    return returned
+
+
+def counts(digest):
+    """{status: number} of the digest's deliveries."""
+    return dict(
+        Delivery.objects.filter(digest=digest).values_list("status").annotate(n=Count("pk"))
+    )
+
+
+def digest_counts_annotations():
+    statuses = Delivery.Status
+    return {
+        f"{status}_count": Count("deliveries", filter=Q(deliveries__status=status))
+        for status in statuses.values
+    }

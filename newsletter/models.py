@@ -1,0 +1,236 @@
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from news.models import Category
+
+# The consent text a visitor agrees to, by version. A new wording gets a new
+# version; old versions stay so that every consent record can be read back.
+CONSENT_TEXTS = {
+    "2026-11": (
+        "We will email you the news you choose, at the frequency you choose. We keep your "
+        "email address and your choices only to send you these emails, and a record of when "
+        "you subscribed and confirmed. Every email has a link to change your choices or to "
+        "unsubscribe at once."
+    ),
+}
+CONSENT_VERSION = "2026-11"
+
+
+def email_hash(email):
+    """A keyed hash of a normalised address: lets us recognise an erased address
+    without keeping it."""
+    normalised = email.strip().lower().encode()
+    return hashlib.blake2b(normalised, key=settings.SECRET_KEY.encode()[:64]).hexdigest()
+
+
+def new_secret():
+    return secrets.token_urlsafe(12)
+
+
+class Frequency(models.TextChoices):
+    IMMEDIATE = "immediate", "As soon as news is published"
+    WEEKLY = "weekly", "Weekly"
+    MONTHLY = "monthly", "Monthly"
+
+
+class Source(models.TextChoices):
+    PAGE = "page", "Sign-up page"
+    BANNER = "banner", "Banner"
+    EMAIL = "email", "Link in an email"
+    ONE_CLICK = "one-click", "One-click unsubscribe (mail client)"
+    ADMIN = "admin", "Admin"
+    IMPORT = "import", "Import"
+    BOUNCE = "bounce", "Permanent delivery failure"
+
+
+class SubscriberQuerySet(models.QuerySet):
+    def confirmed(self):
+        return self.filter(status=Subscriber.Status.CONFIRMED)
+
+
+class Subscriber(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for confirmation"
+        CONFIRMED = "confirmed", "Confirmed"
+        UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+        SUPPRESSED = "suppressed", "Suppressed (address bounced)"
+
+    email = models.EmailField(max_length=254, unique=True, help_text="Stored in lower case.")
+    status = models.CharField(max_length=12, choices=Status, default=Status.PENDING)
+    frequency = models.CharField(max_length=10, choices=Frequency, default=Frequency.WEEKLY)
+    topics = models.ManyToManyField(
+        Category,
+        blank=True,
+        related_name="+",
+        help_text="None chosen means every category, including future ones.",
+    )
+    source = models.CharField(max_length=10, choices=Source, default=Source.PAGE)
+    # Part of every signed link; a new one on re-subscription voids older links.
+    secret = models.CharField(max_length=32, default=new_secret, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    # Items published after this time and not yet in a digest are due to this subscriber.
+    digested_until = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = SubscriberQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["email"]
+        indexes = [models.Index(fields=["status", "frequency"])]
+
+    def __str__(self):
+        return self.email
+
+    def topic_ids(self):
+        """Chosen category ids, or None for every category."""
+        ids = [topic.pk for topic in self.topics.all()]
+        return ids or None
+
+    def topics_label(self):
+        names = [topic.name for topic in self.topics.all()]
+        return ", ".join(names) if names else "All topics"
+
+
+class ConsentRecord(models.Model):
+    """Who agreed to what and when. Deliberately no IP address."""
+
+    class Action(models.TextChoices):
+        SUBSCRIBE = "subscribe", "Asked to subscribe"
+        CONFIRM = "confirm", "Confirmed"
+        CHANGE = "change", "Changed preferences"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
+    action = models.CharField(max_length=12, choices=Action)
+    at = models.DateTimeField(default=timezone.now)
+    consent_version = models.CharField(max_length=20)
+    source = models.CharField(max_length=10, choices=Source)
+    details = models.CharField(max_length=500, blank=True, help_text="Topics and frequency.")
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} on {self.at:%d/%m/%Y %H:%M}"
+
+
+class Suppression(models.Model):
+    """An address we must not add or mail again, kept only as a keyed hash."""
+
+    class Reason(models.TextChoices):
+        ERASED = "erased", "Erased on request"
+        BOUNCED = "bounced", "Permanent delivery failure"
+
+    email_hash = models.CharField(max_length=128, unique=True)
+    reason = models.CharField(max_length=10, choices=Reason)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.get_reason_display()} ({self.email_hash[:12]}…)"
+
+    @classmethod
+    def covers(cls, email):
+        return cls.objects.filter(email_hash=email_hash(email)).exists()
+
+
+class DigestSchedule(models.Model):
+    """When each frequency's digest goes out; edited in admin, read by the beat task."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    frequency = models.CharField(max_length=10, choices=Frequency, unique=True)
+    enabled = models.BooleanField(default=True)
+    weekday = models.PositiveSmallIntegerField(
+        choices=Weekday, default=Weekday.MONDAY, help_text="Weekly digests only."
+    )
+    day = models.PositiveSmallIntegerField(
+        default=1,
+        help_text="Monthly digests only: day of the month (1–28 is safe in every month; "
+        "later days fall back to the month's last day).",
+    )
+    hour = models.PositiveSmallIntegerField(default=9, help_text="Hour, UK time (0–23).")
+
+    class Meta:
+        ordering = ["frequency"]
+
+    def __str__(self):
+        return f"{self.get_frequency_display()} digest"
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if not 0 <= self.hour <= 23:
+            errors["hour"] = "Enter an hour from 0 to 23."
+        if not 1 <= self.day <= 31:
+            errors["day"] = "Enter a day from 1 to 31."
+        if errors:
+            raise ValidationError(errors)
+
+
+class Digest(models.Model):
+    """One per frequency and period: beat firing twice still makes one digest."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        SENDING = "sending", "Sending"
+        DONE = "done", "Done"
+
+    frequency = models.CharField(max_length=10, choices=Frequency)
+    period = models.CharField(max_length=40, help_text="For example 2026-W47 or 2026-11.")
+    until = models.DateTimeField(help_text="Items published up to this time are included.")
+    status = models.CharField(max_length=8, choices=Status, default=Status.NEW)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["frequency", "period"], name="newsletter_one_digest")
+        ]
+
+    def __str__(self):
+        return f"{self.get_frequency_display()} digest {self.period}"
+
+
+class Delivery(models.Model):
+    """One message of one digest to one subscriber; made before any is sent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="deliveries")
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
+    since = models.DateTimeField(help_text="Items published after this time are included.")
+    status = models.CharField(max_length=8, choices=Status, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        verbose_name_plural = "deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["digest", "subscriber"], name="newsletter_one_delivery")
+        ]
+        indexes = [models.Index(fields=["digest", "status", "next_attempt_at"])]
+
+    def __str__(self):
+        return f"{self.digest} to {self.subscriber_id}"

@@ -1,0 +1,200 @@
+from django.contrib import messages
+from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import FormView, TemplateView, View
+
+from . import ratelimit, services, tasks, tokens
+from .forms import PreferencesForm, SignupForm
+from .models import CONSENT_TEXTS, CONSENT_VERSION, Source, Subscriber
+
+ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
+
+
+def _send(subscriber, kind):
+    tasks.send_subscription_email.delay_on_commit(subscriber.pk, kind)
+
+
+def _bad_link(request, error, purpose):
+    """A clear page for forged, truncated, expired or void links (4xx, never 500)."""
+    if isinstance(error, tokens.ExpiredToken):
+        reason, status = "expired", 410
+    elif isinstance(error, tokens.GoneToken):
+        reason, status = "gone", 410
+    else:
+        reason, status = "invalid", 400
+    return render(
+        request,
+        "newsletter/bad_link.html",
+        {"reason": reason, "purpose": purpose},
+        status=status,
+    )
+
+
+@method_decorator(never_cache, name="dispatch")
+class SignupView(FormView):
+    template_name = "newsletter/signup.html"
+    form_class = SignupForm
+
+    def get_initial(self):
+        source = self.request.GET.get("source")
+        return {"source": source if source in (Source.BANNER, Source.PAGE) else Source.PAGE}
+
+    def get_context_data(self, **kwargs):
+        form = kwargs.get("form") or self.get_form()
+        version = form["consent_version"].value() or CONSENT_VERSION
+        kwargs["consent_text"] = CONSENT_TEXTS.get(version, CONSENT_TEXTS[CONSENT_VERSION])
+        return super().get_context_data(**kwargs)
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        if form.is_bot():
+            # Look the same as a success to the bot; send nothing, keep nothing.
+            return redirect("newsletter:check-email")
+        if not ratelimit.allow_ip(self.request):
+            return self.limited("ip")
+        if not ratelimit.allow_email(data["email"]):
+            return self.limited("email")
+        subscriber, kind = services.request_subscription(
+            data["email"],
+            data["topics"],
+            data["frequency"],
+            data["source"],
+            data["consent_version"],
+        )
+        _send(subscriber, kind)
+        # The same answer whether or not we knew the address.
+        return redirect("newsletter:check-email")
+
+    def limited(self, kind):
+        return render(self.request, "newsletter/limited.html", {"kind": kind}, status=429)
+
+
+class CheckEmailView(TemplateView):
+    template_name = "newsletter/check_email.html"
+
+
+@method_decorator(never_cache, name="dispatch")
+class ConfirmView(View):
+    """GET shows a button (mail scanners follow links); only POST confirms."""
+
+    def get_subscriber(self, token):
+        return tokens.read_token(token, tokens.CONFIRM)
+
+    def get(self, request, token):
+        try:
+            subscriber = self.get_subscriber(token)
+        except tokens.BadToken as error:
+            return _bad_link(request, error, "confirm")
+        return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
+
+    def post(self, request, token):
+        try:
+            subscriber = self.get_subscriber(token)
+        except tokens.BadToken as error:
+            return _bad_link(request, error, "confirm")
+        if subscriber.status not in (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED):
+            return _bad_link(request, tokens.GoneToken(), "confirm")
+        subscriber, _ = services.confirm(subscriber)
+        manage = tokens.make_token(subscriber, tokens.MANAGE)
+        return render(
+            request,
+            "newsletter/confirmed.html",
+            {
+                "subscriber": subscriber,
+                "preferences_url": reverse("newsletter:preferences", args=[manage]),
+            },
+        )
+
+
+@method_decorator(never_cache, name="dispatch")
+class PreferencesView(FormView):
+    template_name = "newsletter/preferences.html"
+    form_class = PreferencesForm
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.subscriber = tokens.read_token(kwargs["token"], tokens.MANAGE)
+        except tokens.BadToken as error:
+            return _bad_link(request, error, "preferences")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_initial(self):
+        topics = [t.pk for t in self.subscriber.topics.all()]
+        if not topics:
+            topics = [c.pk for c in self.get_form_class()().fields["topics"].queryset]
+        return {"topics": topics, "frequency": self.subscriber.frequency}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            subscriber=self.subscriber,
+            unsubscribe_url=reverse("newsletter:unsubscribe", args=[self.kwargs["token"]]),
+            **kwargs,
+        )
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def form_valid(self, form):
+        if self.subscriber.status != Subscriber.Status.CONFIRMED:
+            return render(
+                self.request,
+                "newsletter/preferences.html",
+                self.get_context_data(form=form),
+                status=409,
+            )
+        services.change_preferences(
+            self.subscriber, form.cleaned_data["topics"], form.cleaned_data["frequency"]
+        )
+        messages.success(self.request, "Your choices have been saved.")
+        return redirect(self.request.path)
+
+
+@method_decorator([csrf_exempt, never_cache], name="dispatch")
+class UnsubscribeView(View):
+    """GET shows a button; POST unsubscribes at once.
+
+    RFC 8058 one-click: the mail client POSTs exactly "List-Unsubscribe=One-Click"
+    with no cookies and no CSRF token. Only that exact body skips the CSRF
+    check; it gets a 200, never a redirect, however often it comes."""
+
+    def get(self, request, token):
+        try:
+            subscriber = tokens.read_token(token, tokens.MANAGE)
+        except tokens.BadToken as error:
+            return _bad_link(request, error, "unsubscribe")
+        return render(request, "newsletter/unsubscribe.html", {"subscriber": subscriber})
+
+    def post(self, request, token):
+        one_click = request.body.strip() == ONE_CLICK_BODY
+        if not one_click:
+            rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+            if rejected is not None:
+                return rejected
+        try:
+            subscriber = tokens.read_token(token, tokens.MANAGE)
+        except tokens.GoneToken:
+            if one_click:  # erased or already replaced: nothing left to unsubscribe
+                return HttpResponse("You are unsubscribed.\n", content_type="text/plain")
+            return _bad_link(request, tokens.GoneToken(), "unsubscribe")
+        except tokens.BadToken as error:
+            if one_click:
+                return HttpResponse(
+                    "This link is not valid.\n", status=400, content_type="text/plain"
+                )
+            return _bad_link(request, error, "unsubscribe")
+        services.unsubscribe(subscriber, Source.ONE_CLICK if one_click else Source.EMAIL)
+        if one_click:
+            return HttpResponse("You are unsubscribed.\n", content_type="text/plain")
+        return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber})
