@@ -1,5 +1,4 @@
 from django.contrib import admin, messages
-from django.db import models
 from django.utils.html import format_html
 from django_ckeditor_5.widgets import CKEditor5Widget
 

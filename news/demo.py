@@ -18,7 +18,8 @@ CATEGORIES = {
     "Management info": ("management-info", 1, "Monthly management information from the Portal."),
     "Update": ("update", 0, "News about the Portal and changes to it."),
 }
-HEADER = re.compile(r"^(?P<category>%s)(?P<date>\d{2}/\d{2}/\d{4})$" % "|".join(CATEGORIES))
+CATEGORY_NAMES = "|".join(CATEGORIES)
+HEADER = re.compile(rf"^(?P<category>{CATEGORY_NAMES})(?P<date>\d{{2}}/\d{{2}}/\d{{4}})$")
 READ_MORE = re.compile(r"\s*Read more$")
 
 

@@ -98,13 +98,6 @@ class NewsItem(models.Model):
     def __str__(self):
         return self.title
 
-    def get_absolute_url(self):
-        return reverse("news:item", kwargs={"year": self.archive_year, "slug": self.slug})
-
-    @property
-    def is_public(self):
-        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
-
     def save(self, *args, **kwargs):
         if not self.archive_year:
             self.archive_year = self.date.year
@@ -114,6 +107,13 @@ class NewsItem(models.Model):
         with transaction.atomic():
             self._remember_old_address()
             super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("news:item", kwargs={"year": self.archive_year, "slug": self.slug})
+
+    @property
+    def is_public(self):
+        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
 
     def _unique_slug(self):
         base = slugify(self.title)[:190] or "item"
@@ -185,6 +185,9 @@ class Document(models.Model):
             self.size = self.file.size
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return self.file.url
+
     @property
     def extension(self):
         return os.path.splitext(self.file.name)[1].lstrip(".").upper()
@@ -193,9 +196,6 @@ class Document(models.Model):
     def label(self):
         """As shown on the site: “Insurer Index v232 (XLSX, 48 KB)”."""
         return f"{self.title} ({self.extension}, {human_size(self.size)})"
-
-    def get_absolute_url(self):
-        return self.file.url
 
 
 def human_size(size):

@@ -2,7 +2,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 
 from .models import Category, NewsItem
@@ -24,7 +24,8 @@ class NewsItemSitemap(SiteUrlSitemap):
     limit = 5000
 
     def items(self):
-        return NewsItem.objects.published().only("slug", "archive_year", "updated_at").order_by("pk")
+        fields = ["slug", "archive_year", "updated_at"]
+        return NewsItem.objects.published().only(*fields).order_by("pk")
 
     def lastmod(self, item):
         return item.updated_at
@@ -52,7 +53,8 @@ class CategorySitemap(SiteUrlSitemap):
     changefreq = "weekly"
 
     def items(self):
-        return list(Category.objects.annotate(lastmod=Max("items__updated_at")))
+        published = Q(items__in=NewsItem.objects.published())
+        return list(Category.objects.annotate(lastmod=Max("items__updated_at", filter=published)))
 
     def lastmod(self, category):
         return category.lastmod

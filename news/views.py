@@ -1,5 +1,5 @@
-from django.db.models import Count, Q
 from django.db import connection
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
@@ -159,7 +159,8 @@ class SearchView(ListView):
         return search(self.form.cleaned_data["q"])
 
     def get_context_data(self, **kwargs):
-        query = self.form.cleaned_data.get("q", "") if self.form.is_bound and self.form.is_valid() else ""
+        valid = self.form.is_bound and self.form.is_valid()
+        query = self.form.cleaned_data["q"] if valid else ""
         return super().get_context_data(form=self.form, query=query, **kwargs)
 
 

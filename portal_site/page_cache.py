@@ -12,8 +12,9 @@ Unlike Django's per-site cache it is safe for pages that carry a CSRF form
   (invalidate()) or when the next scheduled item goes live
   (settings.PAGE_CACHE_EXPIRY names a function returning seconds until then).
 
-PAGE_CACHE_TIMEOUT = 0 turns the cache off. Pages are cached only for requests without a session or messages cookie:
-staff, previews and flash messages are never cached.
+PAGE_CACHE_TIMEOUT = 0 turns the cache off. Pages are cached only for requests
+without a session or messages cookie: staff, previews and flash messages are
+never cached.
 """
 
 import functools
@@ -89,7 +90,7 @@ def _response_from(entry, request):
 def _store(key, response):
     content = CSRF_FIELD.sub(rb"\1" + CSRF_PLACEHOLDER.encode() + rb"\2", response.content)
     headers = {name: response[name] for name in STORED_HEADERS if name in response}
-    etag = '"%s"' % hashlib.md5(content, usedforsecurity=False).hexdigest()
+    etag = f'"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
     cache.set(key, (content, headers, etag), timeout=settings.PAGE_CACHE_TIMEOUT)
     response["ETag"] = etag
 

@@ -31,5 +31,6 @@ def healthz(request):
     if settings.REDIS_URL:
         checks["redis"] = _redis_ok()
     healthy = all(checks.values())
-    body = {"status": "ok" if healthy else "unavailable", **{k: "ok" if v else "error" for k, v in checks.items()}}
+    body = {name: "ok" if ok else "error" for name, ok in checks.items()}
+    body["status"] = "ok" if healthy else "unavailable"
     return JsonResponse(body, status=200 if healthy else 503)

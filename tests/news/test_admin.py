@@ -53,10 +53,10 @@ ADD_URL = "/admin/news/newsitem/add/"
 
 class TestGroups:
     def test_migration_creates_editors_and_publishers(self):
-        editors = set(Group.objects.get(name="Editors").permissions.values_list("codename", flat=True))
-        publishers = set(
-            Group.objects.get(name="Publishers").permissions.values_list("codename", flat=True)
-        )
+        def codenames(name):
+            return set(Group.objects.get(name=name).permissions.values_list("codename", flat=True))
+
+        editors, publishers = codenames("Editors"), codenames("Publishers")
         assert {"add_newsitem", "change_newsitem"} <= editors
         assert "publish_newsitem" not in editors and "delete_newsitem" not in editors
         assert {"publish_newsitem", "delete_newsitem"} <= publishers

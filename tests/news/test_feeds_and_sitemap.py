@@ -1,5 +1,5 @@
-import html
 import datetime
+import html
 import xml.etree.ElementTree as ET
 
 import feedparser

@@ -9,7 +9,14 @@ from news.models import Category
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/", "/news/", "/news/2020/", "/news/category/update/", "/news/feed/", "/news/2020/item-1/"]
+PAGES = [
+    "/",
+    "/news/",
+    "/news/2020/",
+    "/news/category/update/",
+    "/news/feed/",
+    "/news/2020/item-1/",
+]
 
 
 def add_items(make_item, count):

@@ -232,7 +232,8 @@ class TestPageCache:
         with mock.patch.object(cache, "set", wraps=cache.set) as cache_set:
             assert "Goes live soon" not in client.get("/news/2020/").text
         # The cached pages' generation is set to end when the scheduled item goes live …
-        timeouts = [c.kwargs["timeout"] for c in cache_set.call_args_list if c.args[0] == GENERATION_KEY]
+        calls = cache_set.call_args_list
+        timeouts = [c.kwargs["timeout"] for c in calls if c.args[0] == GENERATION_KEY]
         assert len(timeouts) == 1 and 298 <= timeouts[0] <= 300
         assert client.get("/news/2020/")["X-Page-Cache"] == "hit"
         # … and once it has ended, the page is made afresh with the item on it.
