@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.urls import reverse
 
 
 class AdminContentSecurityPolicyMiddleware:
@@ -12,12 +11,10 @@ class AdminContentSecurityPolicyMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
-        self.admin_prefix = None
 
     def __call__(self, request):
         response = self.get_response(request)
-        if self.admin_prefix is None:
-            self.admin_prefix = reverse("admin:index")
-        if request.path.startswith(self.admin_prefix) or request.path.startswith("/ckeditor5/"):
+        match = request.resolver_match
+        if match and ("admin" in match.namespaces or match.url_name == "ck_editor_5_upload_file"):
             response._csp_config = settings.ADMIN_CSP
         return response

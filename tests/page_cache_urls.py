@@ -1,0 +1,23 @@
+"""A URLconf for the page cache tests: a cached page with a CSRF form."""
+
+from django.http import HttpResponse
+from django.template import engines
+from django.urls import path
+
+from portal_site.page_cache import public_page
+
+FORM = engines["django"].from_string(
+    '<form method="post" action="/submit/">{% csrf_token %}<button>Send</button></form>'
+)
+
+
+@public_page
+def form_page(request):
+    return HttpResponse(FORM.render({}, request))
+
+
+def submit(request):
+    return HttpResponse("accepted")
+
+
+urlpatterns = [path("form/", form_page), path("submit/", submit)]
