@@ -1,9 +1,10 @@
 from django.urls import path
-from django.views.generic import TemplateView
+
+from . import views
 
 app_name = "cookies"
 
-# Placeholder until the cookies app is built (issue 4).
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="cookies/settings.html"), name="settings"),
+    path("", views.CookieSettingsView.as_view(), name="settings"),
+    path("consent/", views.consent_view, name="consent"),
 ]

@@ -7,6 +7,7 @@ DEBUG off the site refuses to start on the development SECRET_KEY.
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -72,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "cookies.middleware.ConsentConfirmationMiddleware",
 ]
 
 ROOT_URLCONF = "portal_site.urls"
@@ -261,6 +263,38 @@ ADMIN_CSP = {
     "img-src": [CSP.SELF, "data:", "blob:"],
 }
 
+# Cookie consent (cookies/). ANALYTICS_ID is a Google Analytics measurement id
+# (G-XXXXXXX); empty means no analytics at all. Its script loads only after
+# consent, and only then does the policy allow Google's hosts.
+ANALYTICS_ID = os.environ.get("ANALYTICS_ID", "").strip()
+if ANALYTICS_ID and not re.fullmatch(r"[A-Z]{1,3}-[A-Z0-9-]{4,30}", ANALYTICS_ID):
+    raise ImproperlyConfigured("ANALYTICS_ID must look like G-XXXXXXXXXX.")
+# Google's list for Google Analytics 4 (its "Content Security Policy" guide).
+ANALYTICS_CSP = {
+    "script-src": ["https://*.googletagmanager.com"],
+    "img-src": ["https://*.google-analytics.com", "https://*.googletagmanager.com"],
+    "connect-src": [
+        "https://*.google-analytics.com",
+        "https://*.analytics.google.com",
+        "https://*.googletagmanager.com",
+    ],
+}
+if ANALYTICS_ID:
+    SECURE_CSP = {
+        name: [*sources, *ANALYTICS_CSP.get(name, [])] for name, sources in SECURE_CSP.items()
+    }
+COOKIE_CONSENT_NAME = "cookie_consent"
+# Consent is asked again after this many days (ICO: a year is reasonable).
+COOKIE_CONSENT_MAX_AGE_DAYS = int(os.environ.get("COOKIE_CONSENT_MAX_AGE_DAYS", 365))
+# The consent log keeps proof of choices longer than a consent can last.
+COOKIE_CONSENT_LOG_RETENTION_DAYS = int(
+    os.environ.get("COOKIE_CONSENT_LOG_RETENTION_DAYS", 2 * COOKIE_CONSENT_MAX_AGE_DAYS)
+)
+COOKIE_CONSENT_SECURE = env_bool("COOKIE_CONSENT_SECURE", not DEBUG)
+# Categories a Global Privacy Control signal (Sec-GPC: 1) refuses unless the
+# visitor says yes to them on the cookies page.
+COOKIE_CONSENT_GPC_CATEGORIES = ["marketing"]
+
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -292,4 +326,4 @@ LOGGING = {
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", 600))
 PAGE_CACHE_EXPIRY = "news.selectors.seconds_until_next_publication"
 # Functions of the request whose results are part of every cache key.
-PAGE_CACHE_VARIANTS = []
+PAGE_CACHE_VARIANTS = ["cookies.consent.cache_variant"]
