@@ -173,6 +173,7 @@ def start_sending(digest_id, count=None):
     chunks = -(-count // settings.NEWSLETTER_CHUNK_SIZE)
     for _ in range(min(chunks, settings.NEWSLETTER_PARALLEL_CHUNKS)):
         send_digest_chunk.delay_on_commit(digest_id)
+    return count
 
 
 # ---------------------------------------------------------------- sending
