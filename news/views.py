@@ -77,6 +77,7 @@ class CategoryView(ListView):
         return super().get_context_data(category=self.category, **kwargs)
 
 
+@method_decorator(public_page, name="dispatch")
 class NewsItemView(DetailView):
     """One item. Staff who may view items also see drafts and scheduled items (previews)."""
 
@@ -99,7 +100,7 @@ class NewsItemView(DetailView):
 
     def get(self, request, *args, **kwargs):
         try:
-            return public_page(super().get)(request, *args, **kwargs)
+            return super().get(request, *args, **kwargs)
         except Http404:
             old = (
                 OldAddress.objects.filter(archive_year=kwargs["year"], slug=kwargs["slug"])
