@@ -34,8 +34,11 @@ def query_counts(client, django_assert_max_num_queries, settings):
     settings.PAGE_CACHE_TIMEOUT = 0  # measure the pages themselves, not the cache
     counts = {}
     for url in PAGES:
-        with django_assert_max_num_queries(5) as captured:
-            assert client.get(url).status_code == 200, url
+        # The first request may also fill site-wide caches (such as the cookie
+        # policy); both stay within the limit, the second is compared.
+        for _ in range(2):
+            with django_assert_max_num_queries(5) as captured:
+                assert client.get(url).status_code == 200, url
         counts[url] = len(captured)
     return counts
 
