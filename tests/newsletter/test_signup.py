@@ -81,7 +81,9 @@ class TestDoubleOptIn:
         assert Subscriber.objects.get().topics.count() == 0
         assert Subscriber.objects.get().topics_label() == "All topics"
 
-    def test_get_shows_a_button_and_only_post_confirms(self, client, signed_up, mailoutbox, settings):
+    def test_get_shows_a_button_and_only_post_confirms(
+        self, client, signed_up, mailoutbox, settings
+    ):
         signed_up()
         url = confirm_link(mailoutbox[0], settings)
         page = client.get(url)

@@ -1,0 +1,280 @@
+import datetime
+import smtplib
+from unittest import mock
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from newsletter import digests
+from newsletter.models import Delivery, Digest, DigestSchedule, Subscriber, Suppression
+
+pytestmark = pytest.mark.django_db
+
+LONDON = datetime.timezone(datetime.timedelta(0))  # November: UK time is UTC
+
+
+@pytest.fixture
+def run(django_capture_on_commit_callbacks):
+    """Call a function and run the tasks it queues on commit (eagerly)."""
+
+    def run(function, *args, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            return function(*args, **kwargs)
+
+    return run
+
+
+def quiet_command(*args, **kwargs):
+    with open("/dev/null", "w") as devnull:
+        call_command(*args, stdout=devnull, **kwargs)
+
+
+def at(*args):
+    return datetime.datetime(*args, tzinfo=LONDON)
+
+
+class TestSchedules:
+    @pytest.fixture
+    def schedules(self, db):
+        digests.ensure_schedules()
+        DigestSchedule.objects.filter(frequency="weekly").update(weekday=2, hour=9)
+        DigestSchedule.objects.filter(frequency="monthly").update(day=31, hour=7)
+        return {s.frequency: s for s in DigestSchedule.objects.all()}
+
+    def test_weekly_is_due_from_its_weekday_and_hour(self, schedules):
+        weekly = schedules["weekly"]
+        assert digests.current_period(weekly, at(2026, 11, 25, 8, 59)) is None  # Wednesday
+        assert digests.current_period(weekly, at(2026, 11, 25, 9, 0)) == (
+            "2026-W48",
+            at(2026, 11, 25, 9),
+        )
+        assert digests.current_period(weekly, at(2026, 11, 29, 23))[0] == "2026-W48"
+
+    def test_monthly_falls_back_to_the_last_day(self, schedules):
+        monthly = schedules["monthly"]
+        assert digests.current_period(monthly, at(2026, 11, 29, 12)) is None
+        assert digests.current_period(monthly, at(2026, 11, 30, 7)) == (
+            "2026-11",
+            at(2026, 11, 30, 7),
+        )
+
+    def test_immediate_batches_a_few_minutes(self, schedules):
+        period, until = digests.current_period(schedules["immediate"], at(2026, 11, 25, 9, 7, 30))
+        assert until == at(2026, 11, 25, 9, 5)
+        assert period == "2026-11-25T09:05"
+
+    def test_beat_firing_twice_makes_one_digest(self, schedules, make_item, make_subscriber):
+        make_subscriber(frequency="immediate")
+        make_item()
+        with mock.patch.object(digests, "build", wraps=digests.build):
+            first = digests.due_digests()
+            second = digests.due_digests()
+        assert len(first) == 1 and second == first
+        assert digests.build(first[0].pk) == 1
+        assert digests.build(first[0].pk) is None  # already built
+        assert digests.due_digests() == []
+        assert Digest.objects.filter(frequency="immediate").count() == 1
+        assert Delivery.objects.count() == 1
+
+    def test_disabled_schedule(self, schedules):
+        DigestSchedule.objects.update(enabled=False)
+        assert digests.due_digests() == []
+
+
+class TestBuilding:
+    def test_each_subscriber_gets_their_topics_since_their_last_digest(
+        self, categories, make_item, make_subscriber
+    ):
+        update, mi = categories
+        everything = make_subscriber()
+        only_mi = make_subscriber(topics=[mi])
+        late = make_subscriber(digested_until=timezone.now() - datetime.timedelta(minutes=5))
+        make_subscriber(frequency="monthly")
+        make_subscriber(status="unsubscribed")
+        make_subscriber(status="pending")
+        make_item(category=update)
+        digest = digests.forced_digest("weekly")
+        assert digests.build(digest.pk) == 1  # only_mi has nothing; late confirmed after it
+        assert list(Delivery.objects.values_list("subscriber", flat=True)) == [everything.pk]
+        for subscriber in (everything, only_mi, late):
+            subscriber.refresh_from_db()
+            assert subscriber.digested_until == digest.until
+
+    def test_no_item_twice_and_none_skipped(self, run, make_item, make_subscriber, mailoutbox):
+        reader = make_subscriber()
+        first_item = make_item(title="First")
+        run(quiet_command, "send_digests", frequency=["weekly"])
+        make_item(title="Second", published_at=timezone.now())
+        run(quiet_command, "send_digests", frequency=["weekly"])
+        run(quiet_command, "send_digests", frequency=["weekly"])
+        assert len(mailoutbox) == 2
+        assert "First" in mailoutbox[0].body and "Second" not in mailoutbox[0].body
+        assert "Second" in mailoutbox[1].body and "First" not in mailoutbox[1].body
+        assert first_item.title not in mailoutbox[1].alternatives[0].content
+        assert reader.deliveries.filter(status="sent").count() == 2
+
+    def test_empty_digest_is_not_sent(self, make_subscriber, mailoutbox):
+        make_subscriber()
+        digest = digests.forced_digest("weekly")
+        assert digests.build(digest.pk) == 0
+        digest.refresh_from_db()
+        assert digest.status == "done" and mailoutbox == []
+
+
+class TestSending:
+    def test_message_contents(
+        self, run, categories, make_item, make_subscriber, mailoutbox, settings
+    ):
+        make_subscriber(email="ann@example.com")
+        make_item(title="Scheduled <Maintenance>", date=datetime.date(2026, 9, 14))
+        make_item(title="Monthly MI", category=categories[1])
+        digest = digests.forced_digest("weekly")
+        run(digests.build, digest.pk)
+        (message,) = mailoutbox
+        subscriber = Subscriber.objects.get()
+        assert message.extra_headers["Message-ID"] == (
+            f"<digest-{digest.pk}.{subscriber.pk}@127.0.0.1>"
+        )
+        assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        assert message.extra_headers["List-Unsubscribe"].startswith(
+            f"<{settings.SITE_URL}/newsletter/unsubscribe/"
+        )
+        html = message.alternatives[0].content
+        assert "Scheduled &lt;Maintenance&gt;" in html and "Scheduled <Maintenance>" in message.body
+        assert "14/09/2026" in html and "14/09/2026" in message.body
+        assert "Management info" in html
+        assert f'href="{settings.SITE_URL}/news/2026/scheduled-maintenance/"' in html
+        assert "<style" not in html and "style=" in html
+        assert 'href="/' not in html  # every link absolute
+        assert "/newsletter/unsubscribe/" in message.body and "/preferences/" in html
+        # Newest first.
+        assert html.index("Monthly MI") < html.index("Scheduled")
+
+    def test_unsubscribed_after_rows_were_made_is_skipped(
+        self, run, make_item, make_subscriber, mailoutbox
+    ):
+        make_item()
+        reader = make_subscriber()
+        leaver = make_subscriber()
+        digest = digests.forced_digest("weekly")
+        with mock.patch.object(digests, "start_sending"):
+            digests.build(digest.pk)
+        Subscriber.objects.filter(pk=leaver.pk).update(status="unsubscribed")
+        run(digests.start_sending, digest.pk)
+        assert [m.to for m in mailoutbox] == [[reader.email]]
+        assert Delivery.objects.get(subscriber=leaver).status == "skipped"
+        digest.refresh_from_db()
+        assert digest.status == "done"
+
+    def test_one_connection_per_chunk(self, run, make_item, make_subscriber, settings, smtp_server):
+        settings.NEWSLETTER_CHUNK_SIZE = 4
+        settings.NEWSLETTER_PARALLEL_CHUNKS = 1
+        make_item()
+        for _ in range(10):
+            make_subscriber()
+        opened = []
+        real_open = smtplib.SMTP.connect
+
+        def counting_connect(self, *args, **kwargs):
+            opened.append(1)
+            return real_open(self, *args, **kwargs)
+
+        with mock.patch.object(smtplib.SMTP, "connect", counting_connect):
+            run(quiet_command, "send_digests", frequency=["weekly"])
+        assert len(smtp_server.messages) == 10
+        assert len(opened) == 3  # chunks of 4, 4 and 2
+
+    def test_temporary_errors_retry_with_backoff_and_permanent_ones_suppress(
+        self, run, make_item, make_subscriber, smtp_server, settings
+    ):
+        settings.NEWSLETTER_RETRY_BASE_SECONDS = 0
+        make_item()
+        fine = make_subscriber(email="fine@example.com")
+        flaky = make_subscriber(email="temp@example.com")
+        gone = make_subscriber(email="perm@example.com")
+        run(quiet_command, "send_digests", frequency=["weekly"])
+        deliveries = {d.subscriber_id: d for d in Delivery.objects.all()}
+        assert deliveries[fine.pk].status == "sent"
+        assert deliveries[flaky.pk].status == "sent"
+        assert deliveries[flaky.pk].attempts == 3  # two 451s, then accepted
+        assert deliveries[gone.pk].status == "failed"
+        assert deliveries[gone.pk].error.startswith("550")
+        gone.refresh_from_db()
+        assert gone.status == "suppressed"
+        assert Suppression.objects.get().reason == "bounced"
+        assert sorted(r[0] for r, _ in smtp_server.messages) == [
+            "fine@example.com",
+            "temp@example.com",
+        ]
+
+    def test_backoff_grows(self, settings):
+        settings.NEWSLETTER_RETRY_BASE_SECONDS = 60
+        assert [digests.backoff(n) for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
+
+    def test_gives_up_after_max_attempts(self, run, make_item, make_subscriber, settings):
+        settings.NEWSLETTER_RETRY_BASE_SECONDS = 0
+        settings.MAILERS = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": 9, "timeout": 1},  # nothing listens
+            }
+        }
+        make_item()
+        make_subscriber()
+        run(quiet_command, "send_digests", frequency=["weekly"])
+        delivery = Delivery.objects.get()
+        assert delivery.status == "failed"
+        assert delivery.attempts == settings.NEWSLETTER_MAX_ATTEMPTS
+        assert delivery.error.startswith("Gave up")
+
+    def test_sweeper_returns_stuck_deliveries(self, run, make_item, make_subscriber, mailoutbox):
+        make_item()
+        make_subscriber()
+        digest = digests.forced_digest("weekly")
+        with mock.patch.object(digests, "start_sending"):
+            digests.build(digest.pk)
+        digests.claim(digest.pk, 10)  # a worker claimed it, then died
+        assert Delivery.objects.get().status == "sending"
+        assert digests.sweep() == 0  # not stuck for long enough yet
+        Delivery.objects.update(claimed_at=timezone.now() - datetime.timedelta(hours=1))
+        assert run(digests.sweep) == 1
+        assert Delivery.objects.get().status == "sent"
+        assert len(mailoutbox) == 1
+
+    def test_claims_skip_rows_locked_by_another_worker(self, make_item, make_subscriber):
+        make_item()
+        for _ in range(3):
+            make_subscriber()
+        digest = digests.forced_digest("weekly")
+        with mock.patch.object(digests, "start_sending"):
+            digests.build(digest.pk)
+        first = digests.claim(digest.pk, 2)
+        second = digests.claim(digest.pk, 2)
+        assert len(first) == 2 and len(second) == 1 and not set(first) & set(second)
+        assert digests.claim(digest.pk, 2) == []
+
+    def test_send_digests_command(self, run, make_item, make_subscriber, mailoutbox, capsys):
+        make_item()
+        make_subscriber(frequency="monthly")
+        run(call_command, "send_digests", frequency=["monthly"])
+        out = capsys.readouterr().out
+        assert "1 emails queued" in out
+        assert len(mailoutbox) == 1
+        call_command("send_digests", frequency=["monthly"])
+        assert "nothing new to send" in capsys.readouterr().out
+
+    def test_query_count_does_not_grow_with_recipients(
+        self, make_item, make_subscriber, django_assert_max_num_queries, settings
+    ):
+        settings.NEWSLETTER_CHUNK_SIZE = 100
+        make_item()
+        for _ in range(30):
+            make_subscriber()
+        digest = digests.forced_digest("weekly")
+        with mock.patch.object(digests, "start_sending"):
+            digests.build(digest.pk)
+        # A claim, the digest, the rows, topics, items, then one UPDATE per message.
+        with django_assert_max_num_queries(12 + 30):
+            sent, _, _ = digests.send_chunk(digest.pk)
+        assert sent == 30
