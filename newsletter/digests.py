@@ -252,6 +252,11 @@ def send_chunk(digest_id):
                 continue
             try:
                 connection.send_messages([renderer.message(subscriber, items)])
+            except ValueError as error:
+                # A line break or other defect in an address or header: refused
+                # before anything reaches the server (no header injection).
+                _finish(delivery, Delivery.Status.FAILED, f"Refused: {error}"[:500])
+                continue
             except (smtplib.SMTPException, OSError) as error:
                 kind, text = classify(error, subscriber.email)
                 if kind == PERMANENT:

@@ -1,0 +1,232 @@
+import csv
+import io
+import json
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from newsletter import digests
+from newsletter.models import ConsentRecord, Delivery, Subscriber, Suppression, email_hash
+from newsletter.services import erase
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(admin_client, admin_user):
+    admin_user.email = "editor@example.com"
+    admin_user.save()
+    return admin_client
+
+
+def upload(staff, content, name="subscribers.csv"):
+    if isinstance(content, str):
+        content = content.encode()
+    return staff.post(
+        "/admin/newsletter/subscriber/import/",
+        {"file": SimpleUploadedFile(name, content, content_type="text/csv")},
+    )
+
+
+class TestPages:
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "/admin/newsletter/subscriber/",
+            "/admin/newsletter/subscriber/?status__exact=confirmed&frequency__exact=weekly",
+            "/admin/newsletter/subscriber/?q=example",
+            "/admin/newsletter/subscriber/import/",
+            "/admin/newsletter/digest/",
+            "/admin/newsletter/delivery/",
+            "/admin/newsletter/digestschedule/",
+            "/admin/newsletter/suppression/",
+            "/admin/newsletter/suppression/?q=ann@example.com",
+        ],
+    )
+    def test_pages(self, staff, make_subscriber, url):
+        make_subscriber(email="ann@example.com")
+        assert staff.get(url).status_code == 200
+
+    def test_consent_history_inline(self, staff, make_subscriber):
+        subscriber = make_subscriber()
+        ConsentRecord.objects.create(
+            subscriber=subscriber, action="subscribe", consent_version="2026-11", source="page"
+        )
+        html = staff.get(f"/admin/newsletter/subscriber/{subscriber.pk}/change/").content.decode()
+        assert "Consent history" in html or "consent history" in html
+        assert "Asked to subscribe" in html
+
+    def test_digest_counts(self, staff, make_item, make_subscriber, django_assert_max_num_queries):
+        make_item()
+        for email in ("a@example.com", "b@example.com", "perm@example.com"):
+            make_subscriber(email=email)
+        digest = digests.forced_digest("weekly")
+        digests.build(digest.pk)  # rows made; sending waits for commit
+        Delivery.objects.filter(subscriber__email="a@example.com").update(status="sent")
+        Delivery.objects.filter(subscriber__email="perm@example.com").update(status="failed")
+        with django_assert_max_num_queries(10):
+            html = staff.get("/admin/newsletter/digest/").content.decode()
+        assert '<td class="field-pending">1</td>' in html
+        assert '<td class="field-sent">1</td>' in html
+        assert '<td class="field-failed">1</td>' in html
+        assert '<td class="field-progress">66%</td>' in html
+
+    def test_schedule_is_editable(self, staff):
+        staff.get("/admin/newsletter/digestschedule/")
+        from newsletter.models import DigestSchedule
+
+        weekly = DigestSchedule.objects.get(frequency="weekly")
+        response = staff.post(
+            f"/admin/newsletter/digestschedule/{weekly.pk}/change/",
+            {"frequency": "weekly", "enabled": "on", "weekday": 4, "day": 1, "hour": 25},
+        )
+        assert response.status_code == 200 and b"Enter an hour from 0 to 23." in response.content
+        staff.post(
+            f"/admin/newsletter/digestschedule/{weekly.pk}/change/",
+            {"frequency": "weekly", "enabled": "on", "weekday": 4, "day": 1, "hour": 16},
+        )
+        weekly.refresh_from_db()
+        assert (weekly.weekday, weekly.hour) == (4, 16)
+
+    def test_send_a_test_to_me(self, staff, make_item, mailoutbox):
+        make_item(title="Latest news")
+        staff.get("/admin/newsletter/digestschedule/")
+        from newsletter.models import DigestSchedule
+
+        weekly = DigestSchedule.objects.get(frequency="weekly")
+        staff.post(
+            "/admin/newsletter/digestschedule/",
+            {"action": "send_test", ACTION_CHECKBOX_NAME: [weekly.pk]},
+        )
+        (message,) = mailoutbox
+        assert message.to == ["editor@example.com"]
+        assert message.subject.startswith("[Test]")
+        assert "Latest news" in message.body
+        assert not Delivery.objects.exists()
+
+
+class TestCsv:
+    def test_export(self, staff, make_subscriber, categories):
+        make_subscriber(email="ann@example.com", topics=[categories[1]])
+        make_subscriber(email="bob@example.com")
+        response = staff.post(
+            "/admin/newsletter/subscriber/",
+            {
+                "action": "export_csv",
+                ACTION_CHECKBOX_NAME: list(Subscriber.objects.values_list("pk", flat=True)),
+            },
+        )
+        assert response["Content-Type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+        assert [r["email"] for r in rows] == ["ann@example.com", "bob@example.com"]
+        assert rows[0]["topics"] == "management-info" and rows[1]["topics"] == ""
+
+    def test_import_with_a_row_by_row_report(self, staff, make_subscriber, categories):
+        make_subscriber(email="known@example.com")
+        Suppression.objects.create(email_hash=email_hash("erased@example.com"), reason="erased")
+        content = (
+            "email,frequency,topics\n"
+            "new@example.com,monthly,management-info\n"
+            "KNOWN@example.com,weekly,\n"
+            "erased@example.com,weekly,\n"
+            "not-an-address,weekly,\n"
+            "other@example.com,hourly,\n"
+            "topic@example.com,weekly,nonsense\n"
+            "new@example.com,weekly,\n"
+            f"{'a' * 250}@example.com,weekly,\n"
+            "\n"
+            "plain@example.com\n"
+        )
+        response = upload(staff, content)
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "2 added, 7 not added." in html
+        for outcome in [
+            "Already on the list: not changed.",
+            "Suppressed (erased on request or bounced): not added.",
+            "Not a valid email address.",
+            "Unknown frequency “hourly”",
+            "Unknown topic “nonsense”.",
+            "Repeats an earlier row.",
+        ]:
+            assert outcome in html, outcome
+        new = Subscriber.objects.get(email="new@example.com")
+        assert (new.status, new.frequency, new.source) == ("confirmed", "monthly", "import")
+        assert list(new.topics.values_list("slug", flat=True)) == ["management-info"]
+        assert new.consents.get().source == "import"
+        assert Subscriber.objects.filter(email="plain@example.com").exists()
+        assert Subscriber.objects.count() == 3
+        # Importing the same file again adds nobody.
+        assert "0 added" in upload(staff, content).content.decode()
+        assert Subscriber.objects.count() == 3
+
+    @pytest.mark.parametrize(
+        "content, message",
+        [
+            (b"", "The submitted file is empty."),
+            (b"name,phone\nAnn,123\n", "including “email”"),
+            (b"\xff\xfe\x00b\x00a\x00d", "not UTF-8"),
+            (b"email\n\x00\x00\x00", "not a CSV text file"),
+        ],
+    )
+    def test_malformed_files(self, staff, make_subscriber, content, message):
+        make_subscriber()
+        response = upload(staff, content)
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert Subscriber.objects.count() == 1
+
+    def test_no_file(self, staff):
+        response = staff.post("/admin/newsletter/subscriber/import/", {})
+        assert response.status_code == 400
+
+
+class TestGdpr:
+    def test_export_one_subscribers_data(self, staff, make_subscriber):
+        subscriber = make_subscriber(email="ann@example.com")
+        ConsentRecord.objects.create(
+            subscriber=subscriber, action="confirm", consent_version="2026-11", source="email"
+        )
+        response = staff.post(
+            "/admin/newsletter/subscriber/",
+            {"action": "export_data", ACTION_CHECKBOX_NAME: [subscriber.pk]},
+        )
+        data = json.loads(response.content)
+        assert data["email"] == "ann@example.com"
+        assert data["topics"] == "all"
+        assert data["consent_records"][0]["action"] == "confirm"
+
+    def test_erase_asks_then_keeps_only_a_hash(self, staff, make_subscriber):
+        subscriber = make_subscriber(email="ann@example.com")
+        ConsentRecord.objects.create(
+            subscriber=subscriber, action="confirm", consent_version="2026-11", source="email"
+        )
+        page = staff.post(
+            "/admin/newsletter/subscriber/",
+            {"action": "erase", ACTION_CHECKBOX_NAME: [subscriber.pk]},
+        )
+        assert b"Yes, erase" in page.content
+        assert Subscriber.objects.exists()
+        staff.post(
+            "/admin/newsletter/subscriber/",
+            {"action": "erase", ACTION_CHECKBOX_NAME: [subscriber.pk], "confirm": "yes"},
+        )
+        assert not Subscriber.objects.exists() and not ConsentRecord.objects.exists()
+        suppression = Suppression.objects.get()
+        assert "ann" not in suppression.email_hash
+        assert suppression.email_hash == email_hash("ANN@example.com ")
+        # An import cannot bring them back.
+        assert "0 added" in upload(staff, "email\nann@example.com\n").content.decode()
+
+    def test_erase_needs_exactly_one(self, staff, make_subscriber):
+        pks = [make_subscriber().pk, make_subscriber().pk]
+        staff.post(
+            "/admin/newsletter/subscriber/",
+            {"action": "erase", ACTION_CHECKBOX_NAME: pks, "confirm": "yes"},
+        )
+        assert Subscriber.objects.count() == 2
+
+    def test_erased_can_sign_up_again_themselves(self, make_subscriber):
+        erase(make_subscriber(email="ann@example.com"))
+        assert Suppression.covers("ann@example.com")
