@@ -1,0 +1,310 @@
+"""The cookie banner and cookies page in a real Chromium.
+
+The machine has no internet: Google's gtag.js is answered by a small local
+script (page.route) that sets `_ga` like the real one, and every request is
+recorded so the tests can say which were made.
+"""
+
+import datetime
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from cookies import consent
+from cookies.defaults import install
+from cookies.models import ConsentPolicy, ConsentRecord, CookieCategory, CookieDeclaration
+from news.models import Category, NewsItem
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ANALYTICS_ID = "G-TEST1234"
+GTAG = re.compile(r"^https://www\.googletagmanager\.com/gtag/js")
+FAKE_GTAG = """
+document.cookie = "_ga=GA1.1.1234567890.1700000000; path=/; max-age=63072000; SameSite=Lax";
+document.cookie = "_ga_TEST1234=GS1.1.1700000000.1.0.1700000000.0.0.0; path=/; max-age=63072000";
+window.fakeGtagLoaded = true;
+"""
+ACCEPTED = "You've accepted additional cookies. You can change your cookie settings at any time."
+REJECTED = "You've rejected additional cookies. You can change your cookie settings at any time."
+
+
+@pytest.fixture(autouse=True)
+def site(settings):
+    """Default categories (live-server tests flush the database) and analytics switched on."""
+    from django.conf import settings as live
+
+    install(CookieCategory, CookieDeclaration, ConsentPolicy)
+    consent.forget_policy()
+    settings.ANALYTICS_ID = ANALYTICS_ID
+    settings.SECURE_CSP = {
+        name: [*sources, *live.ANALYTICS_CSP.get(name, [])]
+        for name, sources in live.SECURE_CSP.items()
+    }
+
+
+@pytest.fixture
+def requests_made(context):
+    """URLs the browser asked for; nothing leaves the machine."""
+    made = []
+    context.on("request", lambda request: made.append(request.url))
+    # Routes run newest first: gtag.js is answered locally, anything else external aborted.
+    context.route(re.compile(r"^https?://(?!localhost|127\.0\.0\.1)"), lambda route: route.abort())
+    context.route(
+        GTAG,
+        lambda route: route.fulfill(
+            status=200, content_type="application/javascript", body=FAKE_GTAG
+        ),
+    )
+    return made
+
+
+def analytics_requests(made):
+    return [url for url in made if GTAG.match(url)]
+
+
+def cookie_names(context):
+    return {cookie["name"] for cookie in context.cookies()}
+
+
+def strictly_necessary():
+    return set(
+        CookieDeclaration.objects.filter(category__required=True).values_list("name", flat=True)
+    )
+
+
+def banner(page):
+    return page.get_by_role("region", name="Cookies on Claims Portal")
+
+
+def test_fresh_profile_sees_the_banner_and_only_strictly_necessary_cookies(
+    page, context, requests_made
+):
+    page.goto("/")
+    expect(banner(page)).to_be_visible()
+    expect(banner(page).get_by_role("heading")).to_have_text("Cookies on Claims Portal")
+    # The banner comes before the skip link.
+    first = page.evaluate("document.body.firstElementChild.getAttribute('aria-label')")
+    assert first == "Cookies on Claims Portal"
+    expect(page.get_by_role("button", name="Accept additional cookies")).to_be_visible()
+    expect(page.get_by_role("button", name="Reject additional cookies")).to_be_visible()
+    expect(page.get_by_role("link", name="View cookies")).to_have_attribute("href", "/cookies/")
+    page.goto("/news/")
+    assert cookie_names(context) <= strictly_necessary()
+    assert "_ga" not in cookie_names(context)
+    assert analytics_requests(requests_made) == []
+    assert page.evaluate("window.fakeGtagLoaded === undefined")
+
+
+def test_accept_loads_the_gated_analytics_without_a_reload(page, context, requests_made):
+    page.goto("/news/")
+    page.evaluate("window.notReloaded = true")
+    page.get_by_role("button", name="Accept additional cookies").click()
+
+    confirmation = banner(page).get_by_role("alert")
+    expect(confirmation).to_have_text(re.compile(re.escape(ACCEPTED)))
+    expect(confirmation).to_be_focused()
+    expect(page.get_by_role("button", name="Hide cookie message")).to_be_visible()
+    page.wait_for_function("() => window.fakeGtagLoaded === true")
+    assert page.evaluate("window.notReloaded") is True
+    assert page.evaluate("window.dataLayer.length") >= 2  # gtag("js"), gtag("config")
+    assert len(analytics_requests(requests_made)) == 1
+    assert {"_ga", "_ga_TEST1234", "cookie_consent"} <= cookie_names(context)
+    record = ConsentRecord.objects.get()
+    assert record.choices == {"analytics": True} and record.javascript
+
+    page.get_by_role("button", name="Hide cookie message").click()
+    expect(banner(page)).to_be_hidden()
+    # Later pages load analytics straight away and show no banner.
+    page.goto("/")
+    expect(banner(page)).to_have_count(0)
+    page.wait_for_function("() => window.fakeGtagLoaded === true")
+    assert len(analytics_requests(requests_made)) == 2
+
+
+def test_reject_sets_no_analytics_cookie(page, context, requests_made):
+    page.goto("/")
+    page.get_by_role("button", name="Reject additional cookies").click()
+    confirmation = banner(page).get_by_role("alert")
+    expect(confirmation).to_have_text(re.compile(re.escape(REJECTED)))
+    expect(confirmation).to_be_focused()
+    page.goto("/news/")
+    expect(banner(page)).to_have_count(0)
+    # The site works fully after "Reject".
+    page.get_by_role("link", name="News and updates").first.click()
+    expect(page).to_have_url(re.compile(r"/news/$"))
+    assert "_ga" not in cookie_names(context)
+    assert cookie_names(context) <= strictly_necessary()
+    assert analytics_requests(requests_made) == []
+    assert ConsentRecord.objects.get().choices == {"analytics": False}
+
+
+def test_withdrawal_on_the_cookies_page_deletes_ga(page, context, requests_made):
+    page.goto("/news/")
+    page.get_by_role("button", name="Accept additional cookies").click()
+    page.wait_for_function("() => window.fakeGtagLoaded === true")
+    assert "_ga" in cookie_names(context)
+
+    page.get_by_role("link", name="change your cookie settings").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cookies")
+    group = page.get_by_role("group", name="Do you want to accept analytics cookies?")
+    expect(group.get_by_label("Yes")).to_be_checked()
+    group.get_by_label("No").check()
+    page.get_by_role("button", name="Save cookie settings").click()
+
+    expect(page.get_by_text("You've set your cookie preferences.")).to_be_visible()
+    assert "_ga" not in cookie_names(context)
+    assert "_ga_TEST1234" not in cookie_names(context)
+    before = len(analytics_requests(requests_made))
+    page.get_by_role("link", name="Go back to the page you were looking at").click()
+    expect(page).to_have_url(re.compile(r"/news/$"))
+    expect(banner(page)).to_have_count(0)
+    assert page.evaluate("window.fakeGtagLoaded === undefined")
+    assert len(analytics_requests(requests_made)) == before
+    assert "_ga" not in cookie_names(context)
+
+
+def tab_to(page, name, limit=80):
+    """Press Tab until the focused element's accessible text is `name`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        text = page.evaluate(
+            "(document.activeElement.innerText || document.activeElement.value || '').trim()"
+        )
+        if text == name:
+            return
+    raise AssertionError(f"{name!r} never took focus")
+
+
+def test_whole_flow_by_keyboard_alone(page, context, requests_made):
+    page.goto("/")
+    # The banner's first button is the first thing Tab reaches.
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Accept additional cookies"
+    page.keyboard.press("Enter")
+    confirmation = banner(page).get_by_role("alert")
+    expect(confirmation).to_be_focused()
+    page.wait_for_function("() => window.fakeGtagLoaded === true")
+    tab_to(page, "Hide cookie message")
+    page.keyboard.press("Enter")
+    expect(banner(page)).to_be_hidden()
+
+    tab_to(page, "Change Cookie Choices")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Cookies")
+    # Tab reaches the radio group at its checked "Yes"; an arrow key moves to "No".
+    for _ in range(80):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.name") == "cookies-analytics":
+            break
+    assert page.evaluate("document.activeElement.value") == "yes"
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.value") == "no"
+    tab_to(page, "Save cookie settings")
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("You've set your cookie preferences.")).to_be_visible()
+    assert "_ga" not in cookie_names(context)
+    assert ConsentRecord.objects.latest("created_at").choices == {"analytics": False}
+
+
+def test_same_flow_without_javascript(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    context.route(re.compile(r"^https?://(?!localhost|127\.0\.0\.1)"), lambda route: route.abort())
+    made = []
+    context.on("request", lambda request: made.append(request.url))
+    try:
+        page = context.new_page()
+        page.goto("/news/?page=1")
+        page.get_by_role("button", name="Accept additional cookies").click()
+        # The form posted and came back to the same page with the confirmation.
+        expect(page).to_have_url(re.compile(r"/news/\?page=1$"))
+        expect(banner(page)).to_contain_text(ACCEPTED)
+        assert ConsentRecord.objects.get().javascript is False
+        page.get_by_role("link", name="Hide cookie message").click()
+        expect(banner(page)).to_have_count(0)
+        # Without JavaScript nothing runs, but the snippet is rendered for real now.
+        expect(page.locator(f'script[src*="gtag/js?id={ANALYTICS_ID}"]')).to_have_count(1)
+
+        page.get_by_role("link", name="Change Cookie Choices").click()
+        group = page.get_by_role("group", name="Do you want to accept analytics cookies?")
+        expect(group.get_by_label("Yes")).to_be_checked()
+        group.get_by_label("No").check()
+        page.get_by_role("button", name="Save cookie settings").click()
+        expect(page.get_by_text("You've set your cookie preferences.")).to_be_visible()
+        page.get_by_role("link", name="Go back to the page you were looking at").click()
+        expect(page).to_have_url(re.compile(r"/news/\?page=1$"))
+        live_scripts = page.locator('script[src*="gtag/js"]:not([type="text/plain"])')
+        expect(live_scripts).to_have_count(0)
+        assert [r.choices for r in ConsentRecord.objects.order_by("created_at")] == [
+            {"analytics": True}, {"analytics": False},
+        ]
+        assert analytics_requests(made) == []
+    finally:
+        context.close()
+
+
+def test_reject_without_javascript(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto("/")
+        page.get_by_role("button", name="Reject additional cookies").click()
+        expect(banner(page)).to_contain_text(REJECTED)
+        page.reload()
+        expect(banner(page)).to_have_count(0)
+        assert cookie_names(context) <= strictly_necessary()
+    finally:
+        context.close()
+
+
+def test_banner_asks_again_after_the_policy_version_is_bumped(page, requests_made):
+    page.goto("/")
+    page.get_by_role("button", name="Accept additional cookies").click()
+    expect(banner(page).get_by_role("alert")).to_be_visible()
+    page.goto("/")
+    expect(banner(page)).to_have_count(0)
+    ConsentPolicy.bump()
+    page.goto("/")
+    expect(page.get_by_role("button", name="Accept additional cookies")).to_be_visible()
+    # The old consent no longer loads analytics.
+    assert page.evaluate("window.fakeGtagLoaded === undefined")
+
+
+def serious_violations(page):
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_accessibility_with_the_banner_and_after_a_choice(page, requests_made):
+    category = Category.objects.create(name="Update", slug="update")
+    item = NewsItem.objects.create(
+        title="Claims Portal service update",
+        category=category,
+        date=datetime.date(2020, 6, 1),
+        summary="A summary.",
+        body="<p>The body.</p>",
+        status=NewsItem.Status.PUBLISHED,
+        published_at=timezone.now() - datetime.timedelta(days=1),
+    )
+    urls = ["/", "/news/2020/", item.get_absolute_url(), "/cookies/"]
+    for state in ("banner showing", "after a choice"):
+        if state == "after a choice":
+            page.goto("/")
+            page.get_by_role("button", name="Accept additional cookies").click()
+            expect(banner(page).get_by_role("alert")).to_be_focused()
+            # The confirmation itself is checked too.
+            assert serious_violations(page) == [], "confirmation"
+        for url in urls:
+            page.goto(url)
+            if state == "banner showing":
+                expect(banner(page)).to_be_visible()
+            else:
+                expect(banner(page)).to_have_count(0)
+            assert serious_violations(page) == [], f"{url} with the {state}"
