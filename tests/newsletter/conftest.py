@@ -1,5 +1,7 @@
+import asyncio
 import datetime
 import email
+import logging
 import email.policy
 import re
 import socket
@@ -76,11 +78,16 @@ def make_subscriber(categories):
     return make_subscriber
 
 
+# aiosmtpd logs every SMTP command at INFO.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
 class RecordingHandler:
     """Keeps every accepted message. Recipients whose local part starts with
     "temp" get a 451 (twice), those starting with "perm" a 550."""
 
-    def __init__(self):
+    def __init__(self, delay=0):
+        self.delay = delay  # seconds per message, to slow a test sender down
         self.messages = []
         self.lock = threading.Lock()
         self.temp_failures = {}
@@ -98,6 +105,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             self.messages.append((envelope.rcpt_tos[:], envelope.content))
         return "250 Message accepted"

@@ -1,0 +1,168 @@
+"""Digests sent by real Celery workers through Redis to a real SMTP server.
+
+These need PostgreSQL (workers in other processes share its test database) and
+Redis: they are skipped on a laptop without them and fail in CI."""
+
+import collections
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from newsletter import digests
+from newsletter.models import Delivery, Digest, Subscriber
+from portal_site.celery import app as celery_app
+from tests.conftest import require
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parents[2]
+CELERY = Path(sys.executable).parent / "celery"
+
+
+@pytest.fixture
+def broker(redis_url, settings):
+    require(connection.vendor == "postgresql", "needs PostgreSQL: set DATABASE_URL")
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    yield redis_url
+    celery_app.conf.task_always_eager = saved
+
+
+def make_audience(count, make_item):
+    make_item(title="Insurer Index v232")
+    long_ago = timezone.now() - datetime.timedelta(days=30)
+    Subscriber.objects.bulk_create(
+        Subscriber(
+            email=f"reader{n:05d}@example.com",
+            status=Subscriber.Status.CONFIRMED,
+            frequency="weekly",
+            confirmed_at=long_ago,
+            digested_until=long_ago,
+        )
+        for n in range(count)
+    )
+
+
+def wait_until_done(digest, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        open_rows = Delivery.objects.filter(
+            digest=digest, status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+        )
+        if not open_rows.exists():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"digest not finished in {timeout}s: {digests.counts(digest)}")
+
+
+def received_per_recipient(smtp_server):
+    return collections.Counter(rcpt for rcpts, _ in smtp_server.messages for rcpt in rcpts)
+
+
+def test_real_worker_sends_a_digest_to_2000_subscribers(broker, make_item, smtp_server, settings):
+    from celery.contrib.testing.worker import start_worker
+
+    settings.NEWSLETTER_CHUNK_SIZE = 250
+    make_audience(2000, make_item)
+    with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+        digest = digests.forced_digest("weekly")
+        assert digests.build(digest.pk) == 2000  # queues the send tasks on commit
+        wait_until_done(digest, timeout=120)
+    received = received_per_recipient(smtp_server)
+    assert len(received) == 2000
+    assert set(received.values()) == {1}
+    assert Delivery.objects.filter(status="sent").count() == 2000
+    ids = {message["Message-ID"] for _, message in smtp_server.parsed()}
+    assert len(ids) == 2000
+    # The last task to find nothing left marks the digest done.
+    deadline = time.monotonic() + 10
+    while Digest.objects.get(pk=digest.pk).status != "done" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert Digest.objects.get(pk=digest.pk).status == "done"
+
+
+def start_worker_process(smtp_port, name):
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{auth}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}",
+        "REDIS_URL": os.environ["REDIS_URL"],
+        "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL") or os.environ["REDIS_URL"],
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "NEWSLETTER_CHUNK_SIZE": "100",
+        "NEWSLETTER_PARALLEL_CHUNKS": "2",
+        "CONN_MAX_AGE": "0",
+    }
+    return subprocess.Popen(
+        [
+            str(CELERY),
+            "-A",
+            "portal_site",
+            "worker",
+            "--pool=prefork",
+            "--concurrency=1",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+            f"--hostname={name}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,  # its own process group: kill the pool child too
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def stop(process, sig):
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=30)
+
+
+def test_sigkill_mid_send_loses_nothing_and_repeats_at_most_one(
+    broker, make_item, smtp_server, settings
+):
+    smtp_server.delay = 0.003  # slow enough to kill the worker mid-send
+    make_audience(2000, make_item)
+    digest = digests.forced_digest("weekly")
+    first = start_worker_process(smtp_server.port, "first")
+    try:
+        assert digests.build(digest.pk) == 2000
+        deadline = time.monotonic() + 60
+        while len(smtp_server.messages) < 450 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(smtp_server.messages) >= 450, "the first worker never got going"
+        stop(first, signal.SIGKILL)
+    finally:
+        if first.poll() is None:
+            stop(first, signal.SIGKILL)
+    at_crash = len(smtp_server.messages)
+    assert at_crash < 2000, "the worker finished before it could be killed"
+    assert Delivery.objects.filter(status="sending").exists()
+
+    # No worker is alive, so whatever is "sending" was lost with the crash.
+    assert digests.sweep(older_than=0) > 0
+    second = start_worker_process(smtp_server.port, "second")
+    try:
+        wait_until_done(digest, timeout=120)
+    finally:
+        stop(second, signal.SIGTERM)
+
+    received = received_per_recipient(smtp_server)
+    assert len(received) == 2000, "every subscriber got the digest"
+    duplicates = sum(count - 1 for count in received.values())
+    assert duplicates <= 1, f"{duplicates} messages went out twice after one crash"
+    assert Delivery.objects.filter(status="sent").count() == 2000
