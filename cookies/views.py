@@ -54,7 +54,10 @@ class BadConsent(Exception):
 
 def _json_choices(request):
     """The choices in a JSON request from the banner's script, or BadConsent."""
-    if len(request.body) > MAX_JSON_BYTES:
+    # Refuse a large body before reading it.
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    too_large = not declared.isdigit() or int(declared) > MAX_JSON_BYTES
+    if too_large or len(request.body) > MAX_JSON_BYTES:
         raise BadConsent(f"The request is too large: at most {MAX_JSON_BYTES} bytes.")
     try:
         data = json.loads(request.body)
@@ -81,7 +84,9 @@ def consent_view(request):
         else:
             action = request.POST.get("cookies", "")
             if action not in ("accept", "reject"):
-                raise BadConsent("Choose “Accept additional cookies” or “Reject additional cookies”.")
+                raise BadConsent(
+                    "Choose “Accept additional cookies” or “Reject additional cookies”."
+                )
     except BadConsent as error:
         if javascript:
             return JsonResponse({"error": str(error)}, status=400)
@@ -123,7 +128,9 @@ class CookieSettingsView(FormView):
 
     def dispatch(self, request, *args, **kwargs):
         self.visitor = consent.visitor(request)
-        declarations = Prefetch("declarations", queryset=CookieDeclaration.objects.order_by("order", "name"))
+        declarations = Prefetch(
+            "declarations", queryset=CookieDeclaration.objects.order_by("order", "name")
+        )
         self.categories = list(
             CookieCategory.objects.with_declaration_count().prefetch_related(declarations)
         )

@@ -48,8 +48,12 @@ def site(settings):
 @pytest.fixture
 def requests_made(context):
     """URLs the browser asked for; nothing leaves the machine."""
-    made = []
+    made, csp_errors = [], []
     context.on("request", lambda request: made.append(request.url))
+    context.on(
+        "console",
+        lambda m: "Content Security Policy" in m.text and csp_errors.append(m.text),
+    )
     # Routes run newest first: gtag.js is answered locally, anything else external aborted.
     context.route(re.compile(r"^https?://(?!localhost|127\.0\.0\.1)"), lambda route: route.abort())
     context.route(
@@ -58,7 +62,9 @@ def requests_made(context):
             status=200, content_type="application/javascript", body=FAKE_GTAG
         ),
     )
-    return made
+    yield made
+    # No script was refused: the gated snippet works under the site's CSP.
+    assert csp_errors == []
 
 
 def analytics_requests(made):
@@ -91,7 +97,11 @@ def test_fresh_profile_sees_the_banner_and_only_strictly_necessary_cookies(
     expect(page.get_by_role("button", name="Accept additional cookies")).to_be_visible()
     expect(page.get_by_role("button", name="Reject additional cookies")).to_be_visible()
     expect(page.get_by_role("link", name="View cookies")).to_have_attribute("href", "/cookies/")
-    page.goto("/news/")
+    # Browsing on and scrolling are not consent: the banner still asks.
+    page.mouse.wheel(0, 2000)
+    page.get_by_role("link", name="News and updates").first.click()
+    expect(page).to_have_url(re.compile(r"/news/$"))
+    expect(page.get_by_role("button", name="Accept additional cookies")).to_be_visible()
     assert cookie_names(context) <= strictly_necessary()
     assert "_ga" not in cookie_names(context)
     assert analytics_requests(requests_made) == []
@@ -139,6 +149,22 @@ def test_reject_sets_no_analytics_cookie(page, context, requests_made):
     assert cookie_names(context) <= strictly_necessary()
     assert analytics_requests(requests_made) == []
     assert ConsentRecord.objects.get().choices == {"analytics": False}
+
+
+def test_reject_in_the_banner_deletes_analytics_cookies_already_set(page, context, live_server):
+    host = live_server.url.split("//")[1].split(":")[0]
+    context.add_cookies([
+        {"name": "_ga", "value": "GA1.1.1.1", "domain": host, "path": "/"},
+        {"name": "_ga_OLD", "value": "GS1.1.1", "domain": host, "path": "/"},
+    ])
+    page.goto("/")
+    csp_errors = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and csp_errors.append(m.text))
+    page.get_by_role("button", name="Reject additional cookies").click()
+    expect(banner(page).get_by_role("alert")).to_be_focused()
+    assert not {"_ga", "_ga_OLD"} & cookie_names(context)
+    assert page.evaluate("document.cookie").find("_ga") == -1
+    assert csp_errors == []
 
 
 def test_withdrawal_on_the_cookies_page_deletes_ga(page, context, requests_made):

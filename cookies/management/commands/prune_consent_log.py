@@ -28,7 +28,9 @@ class Command(BaseCommand):
         old = ConsentRecord.objects.older_than(cutoff)
         if dry_run:
             count = old.count()
-            self.stdout.write(f"{count} consent log entries older than {days} days would be deleted.")
+            self.stdout.write(
+                f"{count} consent log entries older than {days} days would be deleted."
+            )
             return
         count, _ = old.delete()
         self.stdout.write(f"Deleted {count} consent log entries older than {days} days.")
