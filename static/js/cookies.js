@@ -55,6 +55,15 @@
     });
   }
 
+  // On the cookies page, keep its Yes/No radios in step with a banner choice.
+  function showChoices(accepted) {
+    var radios = document.querySelectorAll('input[type="radio"][name^="cookies-"]');
+    Array.prototype.forEach.call(radios, function (radio) {
+      var slug = radio.name.slice("cookies-".length);
+      radio.checked = (radio.value === "yes") === (accepted.indexOf(slug) !== -1);
+    });
+  }
+
   function setUpBanner(banner) {
     var form = banner.querySelector("[data-cookie-form]");
     var question = banner.querySelector("[data-cookie-question]");
@@ -93,6 +102,7 @@
       }).then(function (data) {
         deleteCookies(data.delete || []);
         activate(data.accepted || []);
+        showChoices(data.accepted || []);
         var confirmation = banner.querySelector('[data-cookie-confirmation="' + data.outcome + '"]');
         question.hidden = true;
         confirmation.hidden = false;

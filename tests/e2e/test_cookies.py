@@ -286,6 +286,14 @@ def test_reject_without_javascript(browser, live_server):
         context.close()
 
 
+def test_banner_choice_on_the_cookies_page_updates_its_radios(page, requests_made):
+    page.goto("/cookies/")
+    group = page.get_by_role("group", name="Do you want to accept analytics cookies?")
+    expect(group.get_by_label("No")).to_be_checked()
+    page.get_by_role("button", name="Accept additional cookies").click()
+    expect(group.get_by_label("Yes")).to_be_checked()
+
+
 def test_banner_asks_again_after_the_policy_version_is_bumped(page, requests_made):
     page.goto("/")
     page.get_by_role("button", name="Accept additional cookies").click()
