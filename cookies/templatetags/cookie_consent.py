@@ -26,6 +26,7 @@ def cookie_banner(context):
         "ask": ask,
         "confirmation": confirmation,
         "category_names": [name.lower() for _, name in state.policy.optional],
+        "only_analytics": ["analytics"],
         "next": request.get_full_path(),
         "SITE_NAME": context.get("SITE_NAME") or settings.SITE_NAME,
         "request": request,
