@@ -197,6 +197,10 @@ CELERY_BEAT_SCHEDULE["newsletter-send-due-digests"] = {
     "task": "newsletter.tasks.send_due_digests",
     "schedule": float(NEWSLETTER_BEAT_SECONDS),
 }
+CELERY_BEAT_SCHEDULE["cookies-prune-consent-log"] = {
+    "task": "cookies.tasks.prune_consent_log",
+    "schedule": 24 * 60 * 60.0,  # daily
+}
 NEWSLETTER_MAILER = os.environ.get("NEWSLETTER_MAILER", "default")  # a MAILERS alias
 NEWSLETTER_CONFIRM_MAX_AGE = 3 * 24 * 60 * 60  # confirmation links expire after 3 days
 NEWSLETTER_BATCH_MINUTES = 5  # "as soon as published": items within 5 minutes go together

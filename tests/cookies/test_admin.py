@@ -144,3 +144,15 @@ def test_category_admin_creates_a_category(admin_client, cookie_defaults):
     assert response.status_code == 302, response.content.decode()[:2000]
     assert CookieCategory.objects.get(slug="preferences").declarations.count() == 1
     assert "preferences" in consent.current_policy().optional_slugs
+
+
+def test_beat_prunes_the_consent_log_daily(cookie_defaults, settings):
+    from cookies.tasks import prune_consent_log
+
+    entry = settings.CELERY_BEAT_SCHEDULE["cookies-prune-consent-log"]
+    assert entry["task"] == prune_consent_log.name and entry["schedule"] == 86400
+    settings.COOKIE_CONSENT_LOG_RETENTION_DAYS = 730
+    make_record(days_ago=731)
+    recent = make_record(days_ago=729)
+    prune_consent_log.apply()
+    assert list(ConsentRecord.objects.all()) == [recent]
