@@ -1,0 +1,387 @@
+"""Benchmark: a newsletter digest sent by a real Celery worker, against raw smtplib.
+
+    .venv/bin/python bench/newsletter_digest.py            (10,000 then 100,000)
+    .venv/bin/python bench/newsletter_digest.py --sizes 2000
+
+What it does, all on this machine's loopback:
+
+1. drops and recreates its own PostgreSQL database (bench_newsletter), migrates
+   it, and loads six published items in two categories and the subscribers (a
+   third each: every topic, "Update" only, "Management info" only);
+2. starts a local SMTP sink (aiosmtpd, the project's SMTP server, in its own
+   process) that counts and discards every message;
+3. for each size: the ceiling first, raw smtplib sending one pre-built digest's
+   bytes to every address over one connection; then a real worker
+   (`celery -A portal_site worker`, prefork, DEBUG off) through Redis: from
+   queueing the digest's build task until every delivery is marked sent, the
+   building of the Delivery rows included;
+4. prints messages per second, the ratio worker/raw, and the worker's peak
+   memory (the largest VmHWM of its processes).
+
+Targets (issue 3): ratio >= 0.6; peak worker memory under 300 MB and flat from
+10,000 to 100,000 subscribers. The exit status is 1 when one is missed.
+Needs PostgreSQL (BENCH_DATABASE_URL) and Redis (BENCH_REDIS_URL, a database
+number of its own: the benchmark empties it).
+"""
+
+import argparse
+import datetime
+import multiprocessing
+import os
+import re
+import secrets
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_newsletter"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/6"
+TARGET_RATIO = 0.6
+MAX_PEAK_MB = 300
+FLAT_TOLERANCE = 1.25  # 100,000's peak may be at most this times 10,000's
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes", default="10000,100000", help="subscriber counts, ascending [10000,100000]"
+    )
+    parser.add_argument("--concurrency", type=int, default=1, help="worker processes [1]")
+    parser.add_argument("--chunk-size", type=int, default=500, help="deliveries per task [500]")
+    return parser.parse_args()
+
+
+# --- environment ---------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def recreate_database(database_url):
+    import psycopg
+
+    parts = urllib.parse.urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        sys.exit(f"bench: refusing to drop a database named {name!r}")
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def environment(database_url, redis_url, smtp_port, chunk_size):
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in {"CELERY_BROKER_URL", "EMAIL_HOST_USER", "EMAIL_HOST_PASSWORD"}
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal_site.settings",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis_url,
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        SITE_URL="https://news.example.org",
+        LOG_LEVEL="WARNING",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+        NEWSLETTER_CHUNK_SIZE=str(chunk_size),
+        CACHE_KEY_PREFIX="bench",
+    )
+    return env
+
+
+# --- the SMTP sink -------------------------------------------------------------------------
+
+
+def run_sink(port, counter, ready):
+    import asyncio
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import SMTP
+
+    class Discard:
+        async def handle_DATA(self, server, session, envelope):
+            with counter.get_lock():
+                counter.value += 1
+            return "250 OK discarded"
+
+    class SinkController(Controller):
+        def factory(self):
+            return SMTP(self.handler, data_size_limit=None)
+
+    import logging
+
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
+    controller = SinkController(Discard(), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    signal.sigwait({signal.SIGTERM})
+    controller.stop()
+    del asyncio
+
+
+# --- data ----------------------------------------------------------------------------------
+
+
+def load_items():
+    from django.utils import timezone
+
+    from news.models import Category, NewsItem
+
+    update = Category.objects.create(name="Update", slug="update", order=1)
+    mi = Category.objects.create(name="Management info", slug="management-info", order=2)
+    now = timezone.now()
+    for n in range(6):
+        NewsItem.objects.create(
+            title=f"Insurer Index v{232 + n}" if n % 2 == 0 else f"Management information {n}",
+            category=update if n % 2 == 0 else mi,
+            date=timezone.localdate(),
+            summary="The Claims Portal has been updated. This release covers the Insurer "
+            "Index, changes to the process for claims and the management information for "
+            "the month, which is now available to download from this page.",
+            status=NewsItem.Status.PUBLISHED,
+            published_at=now - datetime.timedelta(hours=n + 1),
+        )
+    return update, mi
+
+
+def add_subscribers(first, last, update, mi):
+    from django.db import transaction
+    from django.utils import timezone
+
+    from newsletter.models import Subscriber
+
+    long_ago = timezone.now() - datetime.timedelta(days=60)
+    through = Subscriber.topics.through
+    with transaction.atomic():
+        for start in range(first, last, 10_000):
+            subscribers = Subscriber.objects.bulk_create(
+                Subscriber(
+                    email=f"reader{n:06d}@example.com",
+                    status=Subscriber.Status.CONFIRMED,
+                    frequency="weekly",
+                    confirmed_at=long_ago,
+                    digested_until=long_ago,
+                )
+                for n in range(start, min(start + 10_000, last))
+            )
+            through.objects.bulk_create(
+                through(subscriber_id=s.pk, category_id=(update.pk if n % 3 == 1 else mi.pk))
+                for n, s in enumerate(subscribers, start=start)
+                if n % 3
+            )
+
+
+def reset_subscribers():
+    from django.db import connection
+    from django.utils import timezone
+
+    from newsletter.models import Subscriber
+
+    Subscriber.objects.update(digested_until=timezone.now() - datetime.timedelta(days=60))
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+# --- the two senders -----------------------------------------------------------------------
+
+
+def prebuilt_digest_bytes():
+    """One subscriber's digest as the worker would send it, rendered in-process."""
+    from django.utils import timezone
+
+    from news.selectors import published_since
+    from newsletter import digests
+    from newsletter.emails import DigestRenderer
+    from newsletter.models import Digest, Subscriber
+
+    subscriber = Subscriber.objects.order_by("pk").first()  # every topic
+    digest = Digest(pk=0, frequency="weekly", period="baseline", until=timezone.now())
+    items = published_since(subscriber.digested_until).select_related("category")
+    renderer = DigestRenderer(digest, items)
+    message = renderer.message(subscriber, renderer.items_for(subscriber.digested_until, None))
+    del digests
+    return message.from_email, message.message().as_bytes()
+
+
+def raw_smtplib(port, count, from_email, data):
+    started = time.perf_counter()
+    connection = smtplib.SMTP("127.0.0.1", port)
+    for n in range(count):
+        connection.sendmail(from_email, [f"reader{n:06d}@example.com"], data)
+    connection.quit()
+    return time.perf_counter() - started
+
+
+def process_tree(pid):
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        for child in children:
+            pids.extend(process_tree(int(child)))
+    return pids
+
+
+def peak_memory_mb(pids):
+    peaks = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except FileNotFoundError:
+            continue
+        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
+        if match:
+            peaks.append(int(match.group(1)) / 1024)
+    return max(peaks, default=0.0)
+
+
+def start_worker(env, concurrency):
+    return subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "portal_site",
+            "worker",
+            "--pool=prefork",
+            f"--concurrency={concurrency}",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel=WARNING",
+            f"--hostname=bench-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+
+
+def wait_for_worker(app, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if app.control.ping(timeout=0.5):
+            return
+    sys.exit("bench: the worker did not start")
+
+
+def worker_run(env, concurrency, expected):
+    from newsletter import digests
+    from newsletter.models import Delivery
+    from newsletter.tasks import build_digest
+    from portal_site.celery import app
+
+    worker = start_worker(env, concurrency)
+    try:
+        wait_for_worker(app)
+        digest = digests.forced_digest("weekly")
+        started = time.perf_counter()
+        build_digest.delay(digest.pk)
+        peak = 0.0
+        while True:
+            time.sleep(0.25)
+            counts = digests.counts(digest)
+            peak = max(peak, peak_memory_mb(process_tree(worker.pid)))
+            done = counts.get(Delivery.Status.SENT, 0) + counts.get(Delivery.Status.FAILED, 0)
+            if done >= expected:
+                break
+            if time.perf_counter() - started > 3600:
+                sys.exit(f"bench: worker run did not finish: {counts}")
+        elapsed = time.perf_counter() - started
+        peak = max(peak, peak_memory_mb(process_tree(worker.pid)))
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+    return elapsed, counts, peak
+
+
+def main():
+    args = parse_args()
+    sizes = sorted(int(size) for size in args.sizes.split(","))
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    port = free_port()
+    env = environment(database_url, redis_url, port, args.chunk_size)
+    os.environ.update(env)
+
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    recreate_database(database_url)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    update, mi = load_items()
+
+    counter = multiprocessing.Value("q", 0)
+    ready = multiprocessing.Event()
+    sink = multiprocessing.Process(target=run_sink, args=(port, counter, ready), daemon=True)
+    sink.start()
+    ready.wait(10)
+
+    results = []
+    loaded = 0
+    try:
+        for size in sizes:
+            add_subscribers(loaded, size, update, mi)
+            loaded = size
+            reset_subscribers()
+            from_email, data = prebuilt_digest_bytes()
+            before = counter.value
+            raw_seconds = raw_smtplib(port, size, from_email, data)
+            assert counter.value - before == size, "the sink lost messages"
+            before = counter.value
+            # Every subscriber has something new: a third each of all, Update, MI.
+            seconds, counts, peak = worker_run(env, args.concurrency, size)
+            received = counter.value - before
+            raw_rate, rate = size / raw_seconds, size / seconds
+            results.append((size, rate, raw_rate, peak))
+            print(
+                f"bench: {size:>7,} subscribers: worker {seconds:6.1f}s = {rate:6.0f} msg/s; "
+                f"raw smtplib {raw_seconds:6.1f}s = {raw_rate:6.0f} msg/s; "
+                f"ratio {rate / raw_rate:.2f}; worker peak memory {peak:.0f} MB; "
+                f"sink received {received:,}; deliveries {counts}",
+                flush=True,
+            )
+    finally:
+        os.kill(sink.pid, signal.SIGTERM)
+        sink.join(10)
+
+    print(f"\nbench: message size {len(data):,} bytes; worker --concurrency={args.concurrency}, "
+          f"chunks of {args.chunk_size}; the ceiling sends the same bytes over one connection.")
+    failed = False
+    for size, rate, raw_rate, peak in results:
+        ratio = rate / raw_rate
+        ok = ratio >= TARGET_RATIO and peak < MAX_PEAK_MB
+        failed |= not ok
+        print(
+            f"  {size:>7,}: ratio {ratio:.2f} (target >= {TARGET_RATIO}), "
+            f"peak {peak:.0f} MB (target < {MAX_PEAK_MB}) {'ok' if ok else 'MISSED'}"
+        )
+    if len(results) > 1:
+        flat = results[-1][3] <= results[0][3] * FLAT_TOLERANCE
+        failed |= not flat
+        print(
+            f"  memory {results[0][3]:.0f} MB -> {results[-1][3]:.0f} MB: "
+            f"{'flat' if flat else 'NOT flat'}"
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
