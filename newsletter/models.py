@@ -86,6 +86,14 @@ class Subscriber(models.Model):
     def __str__(self):
         return self.email
 
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        if self.status == self.Status.CONFIRMED and self.digested_until is None:
+            # Confirmed some other way than the link (admin): news from now on.
+            self.confirmed_at = self.confirmed_at or timezone.now()
+            self.digested_until = self.confirmed_at
+        super().save(*args, **kwargs)
+
     def topic_ids(self):
         """Chosen category ids, or None for every category."""
         ids = [topic.pk for topic in self.topics.all()]

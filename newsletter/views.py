@@ -45,7 +45,7 @@ class SignupView(FormView):
         return {"source": source if source in (Source.BANNER, Source.PAGE) else Source.PAGE}
 
     def get_context_data(self, **kwargs):
-        form = kwargs.get("form") or self.get_form()
+        form = kwargs.setdefault("form", self.get_form())
         version = form["consent_version"].value() or CONSENT_VERSION
         kwargs["consent_text"] = CONSENT_TEXTS.get(version, CONSENT_TEXTS[CONSENT_VERSION])
         return super().get_context_data(**kwargs)
@@ -95,6 +95,8 @@ class ConfirmView(View):
             subscriber = self.get_subscriber(token)
         except tokens.BadToken as error:
             return _bad_link(request, error, "confirm")
+        if subscriber.status not in (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED):
+            return _bad_link(request, tokens.GoneToken(), "confirm")
         return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
 
     def post(self, request, token):

@@ -1,8 +1,8 @@
 import asyncio
 import datetime
 import email
-import logging
 import email.policy
+import logging
 import re
 import socket
 import threading

@@ -278,3 +278,73 @@ class TestSending:
         with django_assert_max_num_queries(12 + 30):
             sent, _, _ = digests.send_chunk(digest.pk)
         assert sent == 30
+
+
+class TestMessages:
+    def test_prebuilt_bytes_match_the_message_django_would_build(
+        self, categories, make_item, make_subscriber
+    ):
+        """The per-recipient bytes come from a skeleton; they must say the same as
+        Django's own serialisation of the same message."""
+        import email
+        import email.policy
+
+        from newsletter.emails import DigestRenderer, PrebuiltMessage
+
+        make_item(title="Café – £5 fee")
+        subscriber = make_subscriber(email="ann@example.com")
+        digest = digests.forced_digest("weekly")
+        renderer = DigestRenderer(digest, digests.published_since(subscriber.digested_until))
+        items = renderer.items_for(subscriber.digested_until, None)
+        message = renderer.message(subscriber, items)
+        assert isinstance(message, PrebuiltMessage)
+        fast = email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+        slow = email.message_from_bytes(
+            super(PrebuiltMessage, message).message(policy=email.policy.SMTP).as_bytes(),
+            policy=email.policy.default,
+        )
+        for header in [
+            "Subject",
+            "From",
+            "To",
+            "Message-ID",
+            "List-Unsubscribe",
+            "List-Unsubscribe-Post",
+            "List-Id",
+            "MIME-Version",
+        ]:
+            assert fast[header] == slow[header], header
+        for kind in ("plain", "html"):
+            fast_body = fast.get_body((kind,)).get_content().replace("\r\n", "\n")
+            assert fast_body == slow.get_body((kind,)).get_content().replace("\r\n", "\n")
+        assert "Café – £5 fee" in fast.get_body(("plain",)).get_content()
+
+    def test_an_address_the_skeleton_cannot_take_is_built_the_ordinary_way(
+        self, run, make_item, make_subscriber, smtp_server
+    ):
+        make_item()
+        make_subscriber(email="ann@exämple.com")
+        run(quiet_command, "send_digests", frequency=["weekly"])
+        ((rcpt, message),) = smtp_server.parsed()
+        assert rcpt == ["ann@xn--exmple-cua.com"]
+        assert "/newsletter/unsubscribe/" in message["List-Unsubscribe"]
+
+    def test_the_beat_entry_and_its_task(
+        self, settings, run, make_item, make_subscriber, mailoutbox
+    ):
+        from newsletter.tasks import send_due_digests
+
+        entry = settings.CELERY_BEAT_SCHEDULE["newsletter-send-due-digests"]
+        assert entry["task"] == send_due_digests.name
+        assert entry["schedule"] <= 5 * 60
+        make_subscriber(frequency="immediate")
+        make_item(published_at=timezone.now() - datetime.timedelta(minutes=20))
+        run(send_due_digests.delay)
+        run(send_due_digests.delay)  # beat firing twice
+        assert len(mailoutbox) == 1
+        assert Digest.objects.filter(frequency="immediate").count() == 1
+
+    def test_admin_confirmed_subscriber_gets_news_from_now_on(self, db):
+        subscriber = Subscriber.objects.create(email=" Bob@Example.com", status="confirmed")
+        assert subscriber.email == "bob@example.com"
+        assert subscriber.digested_until == subscriber.confirmed_at

@@ -4,6 +4,7 @@ import pytest
 from django.core import signing
 from django.test import Client
 
+from news.models import Category
 from newsletter import tokens
 from newsletter.models import CONSENT_VERSION, ConsentRecord, Subscriber, Suppression
 
@@ -361,3 +362,20 @@ class TestPreferencesAndUnsubscribe:
         assert subscriber.status == "confirmed" and subscriber.frequency == "monthly"
         actions = [c.action for c in subscriber.consents.all()]
         assert actions == ["unsubscribe", "subscribe", "confirm"]
+
+
+def test_signup_page_query_count(client, categories, django_assert_max_num_queries):
+    for n in range(20):
+        Category.objects.create(name=f"Topic {n}", slug=f"topic-{n}")
+    # Topics twice (initial choice, checkboxes) and the cookie banner's two.
+    with django_assert_max_num_queries(4):
+        assert client.get("/newsletter/").status_code == 200
+
+
+def test_old_confirm_link_after_unsubscribing(client, make_subscriber):
+    subscriber = make_subscriber(status="unsubscribed")
+    token = tokens.make_token(subscriber, tokens.CONFIRM)
+    assert client.get(f"/newsletter/confirm/{token}/").status_code == 410
+    assert client.post(f"/newsletter/confirm/{token}/").status_code == 410
+    subscriber.refresh_from_db()
+    assert subscriber.status == "unsubscribed"
