@@ -15,6 +15,21 @@ from .models import CONSENT_TEXTS, CONSENT_VERSION, Source, Subscriber
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 
 
+def _is_one_click(request):
+    """The RFC 8058 form and nothing else: exactly "List-Unsubscribe=One-Click",
+    urlencoded, or as the only field of a multipart form."""
+    content_type = request.content_type
+    if content_type == "application/x-www-form-urlencoded":
+        return request.body.strip() == ONE_CLICK_BODY
+    if content_type == "multipart/form-data":
+        try:
+            fields = {key: request.POST.getlist(key) for key in request.POST}
+        except Exception:  # a malformed body is simply not the one-click form
+            return False
+        return fields == {"List-Unsubscribe": ["One-Click"]} and not request.FILES
+    return False
+
+
 def _send(subscriber, kind):
     tasks.send_subscription_email.delay_on_commit(subscriber.pk, kind)
 
@@ -179,7 +194,7 @@ class UnsubscribeView(View):
         return render(request, "newsletter/unsubscribe.html", {"subscriber": subscriber})
 
     def post(self, request, token):
-        one_click = request.body.strip() == ONE_CLICK_BODY
+        one_click = _is_one_click(request)
         if not one_click:
             rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
             if rejected is not None:

@@ -310,6 +310,21 @@ class TestPreferencesAndUnsubscribe:
         assert subscriber.status == "unsubscribed"
         assert [c.source for c in subscriber.consents.all()] == ["one-click"]
 
+    def test_one_click_as_multipart(self, subscriber, token):
+        response = Client(enforce_csrf_checks=True).post(
+            f"/newsletter/unsubscribe/{token}/", {"List-Unsubscribe": "One-Click"}
+        )
+        assert response.status_code == 200
+        subscriber.refresh_from_db()
+        assert subscriber.status == "unsubscribed"
+
+    def test_get_to_the_one_click_address_changes_nothing(self, subscriber, token):
+        response = Client().get(f"/newsletter/unsubscribe/{token}/")
+        assert response.status_code == 200
+        assert b"Unsubscribe from the newsletter" in response.content
+        subscriber.refresh_from_db()
+        assert subscriber.status == "confirmed"
+
     def test_other_bodies_are_not_exempt_from_csrf(self, subscriber, token):
         client = Client(enforce_csrf_checks=True)
         for body in ["List-Unsubscribe=One-Click&extra=1", "List-Unsubscribe=Yes", ""]:
@@ -319,6 +334,10 @@ class TestPreferencesAndUnsubscribe:
                 content_type="application/x-www-form-urlencoded",
             )
             assert response.status_code == 403, body
+        multipart = client.post(
+            f"/newsletter/unsubscribe/{token}/", {"List-Unsubscribe": "One-Click", "more": "1"}
+        )
+        assert multipart.status_code == 403
         subscriber.refresh_from_db()
         assert subscriber.status == "confirmed"
 
