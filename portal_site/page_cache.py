@@ -73,7 +73,22 @@ def _cacheable_request(request):
 
 def _key(request):
     path = hashlib.md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
-    return f"page-cache:{generation()}:{_variant(request)}:{path}"
+    return f"page-cache:{_variant(request)}:{path}"
+
+
+def _lookup(key):
+    """The current generation and the entry stored under `key`, in one round trip.
+
+    An entry belongs to the generation it was stored in; one from an ended
+    generation counts as missing."""
+    found = cache.get_many([GENERATION_KEY, key])
+    current = found.get(GENERATION_KEY)
+    if current is None:
+        current = generation()
+    entry = found.get(key)
+    if entry is not None and entry[0] == current:
+        return current, entry[1:]
+    return current, None
 
 
 def _response_from(entry, request):
@@ -87,11 +102,11 @@ def _response_from(entry, request):
     return response
 
 
-def _store(key, response):
+def _store(key, response, current):
     content = CSRF_FIELD.sub(rb"\1" + CSRF_PLACEHOLDER.encode() + rb"\2", response.content)
     headers = {name: response[name] for name in STORED_HEADERS if name in response}
     etag = f'"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
-    cache.set(key, (content, headers, etag), timeout=settings.PAGE_CACHE_TIMEOUT)
+    cache.set(key, (current, content, headers, etag), timeout=settings.PAGE_CACHE_TIMEOUT)
     response["ETag"] = etag
 
 
@@ -103,7 +118,7 @@ def public_page(view):
         if not _cacheable_request(request):
             return view(request, *args, **kwargs)
         key = _key(request)
-        entry = cache.get(key)
+        current, entry = _lookup(key)
         if entry is not None:
             response = _response_from(entry, request)
             response["X-Page-Cache"] = "hit"
@@ -118,7 +133,7 @@ def public_page(view):
                 and not getattr(response, "_page_cache_skip", False)
             )
             if cacheable:
-                _store(key, response)
+                _store(key, response, current)
             response["X-Page-Cache"] = "miss" if cacheable else "skip"
         # Browsers revalidate with the ETag; shared caches must not store
         # pages that carry a visitor's CSRF token or choices.
