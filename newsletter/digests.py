@@ -265,6 +265,7 @@ def _send(digest, deliveries, renderer, topics, pks):
     except OSError as error:
         log.warning("Cannot reach the mail server: %s", error)
         return 0, _retry(deliveries, str(error)), len(pks)
+    cursor = db_connection.cursor()
     try:
         for index, delivery in enumerate(deliveries):
             subscriber = delivery.subscriber
@@ -297,9 +298,10 @@ def _send(digest, deliveries, renderer, topics, pks):
                     break
                 retry_in = min(retry_in or 10**9, _retry([delivery], text))
                 continue
-            _finish(delivery, Delivery.Status.SENT)
+            _mark_sent(cursor, delivery)
             sent += 1
     finally:
+        cursor.close()
         try:
             connection.close()
         except (smtplib.SMTPException, OSError):
@@ -312,6 +314,18 @@ def _finish(delivery, status, error=""):
     if status == Delivery.Status.SENT:
         values["sent_at"] = timezone.now()
     Delivery.objects.filter(pk=delivery.pk).update(**values)
+
+
+def _mark_sent(cursor, delivery):
+    """The one statement run per message, right after the server accepted it:
+    plain SQL, since the ORM would compile the same UPDATE every time."""
+    now = db_connection.ops.adapt_datetimefield_value(timezone.now())
+    cursor.execute(MARK_SENT_SQL, [Delivery.Status.SENT, now, delivery.pk])
+
+
+MARK_SENT_SQL = (
+    f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s, error = '' WHERE id = %s"
+)
 
 
 def _retry(deliveries, error):
