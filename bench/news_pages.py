@@ -433,11 +433,11 @@ def main():
         target = TARGETS[mode] if (mode == "cached" or label.startswith("year")) else None
         flag = ""
         if target and ratio < target:
-            missed.append(f"{label}: {ratio:.2f} < {target}")
+            missed.append(f"{label}: {ratio:.3f} < {target}")
             flag = "  MISSED"
         target_text = f">={target}" if target else ""
         print(f"{label:<20} {path[:50]:<50} {size:>6} {baseline:>9.1f} {page:>8.1f} "
-              f"{ratio:>6.2f} {target_text:>7}{flag}")
+              f"{ratio:>6.3f} {target_text:>7}{flag}")
     print()
     print("SQL queries per page, page cache off (in-process, CaptureQueriesContext):")
     for label, (queries, _, _) in counted.items():
