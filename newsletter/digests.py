@@ -265,15 +265,17 @@ def _send(digest, deliveries, renderer, topics, pks):
     except OSError as error:
         log.warning("Cannot reach the mail server: %s", error)
         return 0, _retry(deliveries, str(error)), len(pks)
-    cursor = db_connection.cursor()
+    marks = SentMarks()
     try:
         for index, delivery in enumerate(deliveries):
             subscriber = delivery.subscriber
             if subscriber.status != Subscriber.Status.CONFIRMED:
+                marks.collect()
                 _finish(delivery, Delivery.Status.SKIPPED, f"Subscriber is {subscriber.status}.")
                 continue
             items = renderer.items_for(delivery.since, topics.get(subscriber.pk))
             if not items:  # unpublished since the digest was built
+                marks.collect()
                 _finish(delivery, Delivery.Status.SKIPPED, "No items left to send.")
                 continue
             try:
@@ -281,9 +283,11 @@ def _send(digest, deliveries, renderer, topics, pks):
             except ValueError as error:
                 # A line break or other defect in an address or header: refused
                 # before anything reaches the server (no header injection).
+                marks.collect()
                 _finish(delivery, Delivery.Status.FAILED, f"Refused: {error}"[:500])
                 continue
             except (smtplib.SMTPException, OSError) as error:
+                marks.collect()
                 kind, text = classify(error, subscriber.email)
                 if kind == PERMANENT:
                     _finish(delivery, Delivery.Status.FAILED, text)
@@ -298,10 +302,10 @@ def _send(digest, deliveries, renderer, topics, pks):
                     break
                 retry_in = min(retry_in or 10**9, _retry([delivery], text))
                 continue
-            _mark_sent(cursor, delivery)
+            marks.mark(delivery)
             sent += 1
     finally:
-        cursor.close()
+        marks.close()
         try:
             connection.close()
         except (smtplib.SMTPException, OSError):
@@ -316,16 +320,66 @@ def _finish(delivery, status, error=""):
     Delivery.objects.filter(pk=delivery.pk).update(**values)
 
 
-def _mark_sent(cursor, delivery):
-    """The one statement run per message, right after the server accepted it:
-    plain SQL, since the ORM would compile the same UPDATE every time."""
-    now = db_connection.ops.adapt_datetimefield_value(timezone.now())
-    cursor.execute(MARK_SENT_SQL, [Delivery.Status.SENT, now, delivery.pk])
+class SentMarks:
+    """Marks deliveries sent, one UPDATE per message, issued the moment the mail
+    server has accepted it.
 
+    On PostgreSQL the UPDATE is sent without waiting for the reply, which is
+    collected before the next statement: the next message's SMTP exchange
+    overlaps the database round trip. The server runs and commits a statement
+    it has received even if this worker dies a moment later, so a crash still
+    repeats at most the message in flight. Elsewhere it is a plain UPDATE."""
 
-MARK_SENT_SQL = (
-    f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s, error = '' WHERE id = %s"
-)
+    TABLE = Delivery._meta.db_table
+    PG_SQL = f"UPDATE {TABLE} SET status = 'sent', sent_at = $1, error = '' WHERE id = $2".encode()
+
+    def __init__(self):
+        self.pgconn = None
+        self.waiting = False
+        if db_connection.vendor == "postgresql":
+            db_connection.ensure_connection()
+            if not db_connection.in_atomic_block:
+                self.pgconn = db_connection.connection.pgconn
+        self.cursor = None if self.pgconn else db_connection.cursor()
+
+    def mark(self, delivery):
+        now = timezone.now()
+        if self.pgconn is None:
+            self.cursor.execute(
+                f"UPDATE {self.TABLE} SET status = %s, sent_at = %s, error = '' WHERE id = %s",
+                [
+                    Delivery.Status.SENT,
+                    db_connection.ops.adapt_datetimefield_value(now),
+                    delivery.pk,
+                ],
+            )
+            return
+        self.collect()
+        self.pgconn.send_query_params(
+            self.PG_SQL, [now.isoformat().encode(), str(delivery.pk).encode()]
+        )
+        while self.pgconn.flush():  # until every byte of the statement is out
+            pass
+        self.waiting = True
+
+    def collect(self):
+        """Wait for the last statement's reply; call before any other query."""
+        if not self.waiting:
+            return
+        self.waiting = False
+        from psycopg import pq
+
+        failure = None
+        while (result := self.pgconn.get_result()) is not None:
+            if result.status != pq.ExecStatus.COMMAND_OK:
+                failure = (result.error_message or b"").decode(errors="replace")
+        if failure:
+            raise RuntimeError(f"Marking a delivery sent failed: {failure}")
+
+    def close(self):
+        self.collect()
+        if self.cursor is not None:
+            self.cursor.close()
 
 
 def _retry(deliveries, error):
