@@ -54,7 +54,12 @@ def parse_args():
     parser.add_argument(
         "--sizes", default="10000,100000", help="subscriber counts, ascending [10000,100000]"
     )
-    parser.add_argument("--concurrency", type=int, default=1, help="worker processes [1]")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=os.cpu_count(),
+        help="worker processes; Celery's default, the number of CPUs [%(default)s]",
+    )
     parser.add_argument("--chunk-size", type=int, default=500, help="deliveries per task [500]")
     return parser.parse_args()
 
@@ -236,6 +241,7 @@ def process_tree(pid):
 
 
 def peak_memory_mb(pids):
+    """(largest, total) peak resident memory of the processes, in MB."""
     peaks = []
     for pid in pids:
         try:
@@ -245,7 +251,7 @@ def peak_memory_mb(pids):
         match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.M)
         if match:
             peaks.append(int(match.group(1)) / 1024)
-    return max(peaks, default=0.0)
+    return max(peaks, default=0.0), sum(peaks)
 
 
 def start_worker(env, concurrency):
@@ -288,22 +294,24 @@ def worker_run(env, concurrency, expected):
         digest = digests.forced_digest("weekly")
         started = time.perf_counter()
         build_digest.delay(digest.pk)
-        peak = 0.0
+        peak = total = 0.0
         while True:
             time.sleep(0.25)
             counts = digests.counts(digest)
-            peak = max(peak, peak_memory_mb(process_tree(worker.pid)))
+            largest, together = peak_memory_mb(process_tree(worker.pid))
+            peak, total = max(peak, largest), max(total, together)
             done = counts.get(Delivery.Status.SENT, 0) + counts.get(Delivery.Status.FAILED, 0)
             if done >= expected:
                 break
             if time.perf_counter() - started > 3600:
                 sys.exit(f"bench: worker run did not finish: {counts}")
         elapsed = time.perf_counter() - started
-        peak = max(peak, peak_memory_mb(process_tree(worker.pid)))
+        largest, together = peak_memory_mb(process_tree(worker.pid))
+        peak, total = max(peak, largest), max(total, together)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
-    return elapsed, counts, peak
+    return elapsed, counts, peak, total
 
 
 def main():
@@ -347,14 +355,15 @@ def main():
             assert counter.value - before == size, "the sink lost messages"
             before = counter.value
             # Every subscriber has something new: a third each of all, Update, MI.
-            seconds, counts, peak = worker_run(env, args.concurrency, size)
+            seconds, counts, peak, total = worker_run(env, args.concurrency, size)
             received = counter.value - before
             raw_rate, rate = size / raw_seconds, size / seconds
             results.append((size, rate, raw_rate, peak))
             print(
                 f"bench: {size:>7,} subscribers: worker {seconds:6.1f}s = {rate:6.0f} msg/s; "
                 f"raw smtplib {raw_seconds:6.1f}s = {raw_rate:6.0f} msg/s; "
-                f"ratio {rate / raw_rate:.2f}; worker peak memory {peak:.0f} MB; "
+                f"ratio {rate / raw_rate:.2f}; worker peak memory {peak:.0f} MB a process, "
+                f"{total:.0f} MB all {args.concurrency + 1} processes; "
                 f"sink received {received:,}; deliveries {counts}",
                 flush=True,
             )
@@ -362,8 +371,10 @@ def main():
         os.kill(sink.pid, signal.SIGTERM)
         sink.join(10)
 
-    print(f"\nbench: message size {len(data):,} bytes; worker --concurrency={args.concurrency}, "
-          f"chunks of {args.chunk_size}; the ceiling sends the same bytes over one connection.")
+    print(
+        f"\nbench: message size {len(data):,} bytes; worker --concurrency={args.concurrency}, "
+        f"chunks of {args.chunk_size}; the ceiling sends the same bytes over one connection."
+    )
     failed = False
     for size, rate, raw_rate, peak in results:
         ratio = rate / raw_rate
