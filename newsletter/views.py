@@ -60,7 +60,9 @@ class SignupView(FormView):
         return {"source": source if source in (Source.BANNER, Source.PAGE) else Source.PAGE}
 
     def get_context_data(self, **kwargs):
-        form = kwargs.setdefault("form", self.get_form())
+        if "form" not in kwargs:
+            kwargs["form"] = self.get_form()
+        form = kwargs["form"]
         version = form["consent_version"].value() or CONSENT_VERSION
         kwargs["consent_text"] = CONSENT_TEXTS.get(version, CONSENT_TEXTS[CONSENT_VERSION])
         return super().get_context_data(**kwargs)
