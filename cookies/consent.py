@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 
+from portal_site.cache import forget_local_copy, local_copy
+
 from .models import ConsentPolicy, ConsentRecord, CookieCategory, CookieDeclaration
 
 SALT = "cookies.consent"
@@ -54,6 +56,11 @@ class Policy:
 
 
 def current_policy():
+    """The policy every page's banner needs, read through this process's copy."""
+    return local_copy(POLICY_CACHE_KEY, _shared_policy)
+
+
+def _shared_policy():
     policy = cache.get(POLICY_CACHE_KEY)
     if policy is None:
         version = ConsentPolicy.objects.values_list("version", flat=True).order_by("pk").first()
@@ -71,6 +78,7 @@ def current_policy():
 def forget_policy():
     """Called when categories, declarations or the policy version change."""
     cache.delete(POLICY_CACHE_KEY)
+    forget_local_copy(POLICY_CACHE_KEY)
 
 
 @dataclasses.dataclass(frozen=True)

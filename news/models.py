@@ -43,6 +43,27 @@ class NewsItemQuerySet(models.QuerySet):
         """What list pages need, in one query."""
         return self.select_related("category").defer("body")
 
+    def neighbours(self, item):
+        """The items just older and just newer than `item` in the site's order
+        (newest first: date descending, then the editors' position)."""
+        items = self.only("title", "slug", "archive_year", "date", "position")
+
+        def place(i):  # the order of items sharing a date
+            return (i.position, -i.pk)
+
+        # Items sharing the date are few: order them here rather than asking
+        # the database for an OR of three conditions, which no index serves.
+        same_day = sorted(items.filter(date=item.date), key=place)
+        newer = [i for i in same_day if place(i) < place(item)]
+        older = [i for i in same_day if place(i) > place(item)]
+        newer = (
+            newer[-1]
+            if newer
+            else (items.filter(date__gt=item.date).order_by("date", "-position", "id").first())
+        )
+        older = older[0] if older else items.filter(date__lt=item.date).first()
+        return older, newer
+
 
 class NewsItem(models.Model):
     class Status(models.TextChoices):
@@ -89,9 +110,21 @@ class NewsItem(models.Model):
                 fields=["archive_year", "slug"], name="news_item_unique_slug_per_year"
             ),
         ]
+        # Each index serves one public query whatever the number of items:
+        # listings walk an index in display order and stop at the page size;
+        # archive counts are index-only.
         indexes = [
-            models.Index(fields=["archive_year", "-date", "position"]),
-            models.Index(fields=["status", "published_at"]),
+            models.Index(fields=["-date", "position", "-id"], name="news_item_order"),
+            models.Index(
+                fields=["archive_year", "-date", "position", "-id"], name="news_item_year_order"
+            ),
+            models.Index(
+                fields=["category", "-date", "position", "-id"], name="news_item_category_order"
+            ),
+            models.Index(
+                fields=["archive_year", "status", "published_at"], name="news_item_year_count"
+            ),
+            models.Index(fields=["status", "published_at"], name="news_item_published"),
         ]
         permissions = [("publish_newsitem", "Can publish and unpublish news items")]
 

@@ -116,19 +116,9 @@ class NewsItemView(DetailView):
         item = self.object
         context["is_preview"] = not item.is_public
         if not context["is_preview"]:
-            context["previous_item"], context["next_item"] = self._neighbours(item)
+            older, newer = NewsItem.objects.published().neighbours(item)
+            context.update(previous_item=older, next_item=newer)
         return context
-
-    def _neighbours(self, item):
-        """The items before and after `item` in the site's order (newest first)."""
-        published = NewsItem.objects.published().only("title", "slug", "archive_year")
-        # Listing order is (-date, position, -pk): "newer" sorts before.
-        newer = Q(date__gt=item.date) | Q(date=item.date, position__lt=item.position) | Q(
-            date=item.date, position=item.position, pk__gt=item.pk
-        )
-        newer_item = published.filter(newer).order_by("date", "-position", "pk").first()
-        older_item = published.exclude(newer).exclude(pk=item.pk).first()
-        return older_item, newer_item
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)

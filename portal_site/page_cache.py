@@ -10,7 +10,10 @@ Unlike Django's per-site cache it is safe for pages that carry a CSRF form
   cookie consent), so one visitor's state never reaches another;
 * every entry belongs to a generation that ends when content changes
   (invalidate()) or when the next scheduled item goes live
-  (settings.PAGE_CACHE_EXPIRY names a function returning seconds until then).
+  (settings.PAGE_CACHE_EXPIRY names a function returning seconds until then);
+* with Redis, each process also keeps copies of the pages it served and of
+  the generation for settings.LOCAL_CACHE_SECONDS, so most hits never leave
+  the process; other processes notice a new generation within that time.
 
 PAGE_CACHE_TIMEOUT = 0 turns the cache off. Pages are cached only for requests
 without a session or messages cookie: staff, previews and flash messages are
@@ -23,12 +26,14 @@ import re
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.module_loading import import_string
+
+from .cache import forget_local_copy, local_copy
 
 GENERATION_KEY = "page-cache:generation"
 CSRF_PLACEHOLDER = "__page_cache_csrf_token__"
@@ -53,8 +58,14 @@ def generation():
 
 
 def invalidate():
-    """Forget every cached page, once the current transaction commits."""
-    transaction.on_commit(lambda: cache.delete(GENERATION_KEY))
+    """Forget every cached page once the current transaction commits: at once
+    in this process, within settings.LOCAL_CACHE_SECONDS in the others."""
+
+    def end_generation():
+        cache.delete(GENERATION_KEY)
+        forget_local_copy(GENERATION_KEY)
+
+    transaction.on_commit(end_generation)
 
 
 def _variant(request):
@@ -77,15 +88,18 @@ def _key(request):
 
 
 def _lookup(key):
-    """The current generation and the entry stored under `key`, in one round trip.
+    """The current generation and the entry stored under `key`, if it is of
+    that generation (an entry from an ended generation counts as missing).
 
-    An entry belongs to the generation it was stored in; one from an ended
-    generation counts as missing."""
-    found = cache.get_many([GENERATION_KEY, key])
-    current = found.get(GENERATION_KEY)
-    if current is None:
-        current = generation()
-    entry = found.get(key)
+    Both come from this process's local copies when it has fresh ones, so a
+    hit usually costs no round trip to the shared cache.
+    """
+    current = local_copy(GENERATION_KEY, generation)
+    entry = caches["local"].get(key) if settings.LOCAL_CACHE_SECONDS else None
+    if entry is None or entry[0] != current:
+        entry = cache.get(key)
+        if entry is not None and settings.LOCAL_CACHE_SECONDS:
+            caches["local"].set(key, entry, settings.PAGE_CACHE_TIMEOUT)
     if entry is not None and entry[0] == current:
         return current, entry[1:]
     return current, None
@@ -106,7 +120,10 @@ def _store(key, response, current):
     content = CSRF_FIELD.sub(rb"\1" + CSRF_PLACEHOLDER.encode() + rb"\2", response.content)
     headers = {name: response[name] for name in STORED_HEADERS if name in response}
     etag = f'"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
-    cache.set(key, (current, content, headers, etag), timeout=settings.PAGE_CACHE_TIMEOUT)
+    entry = (current, content, headers, etag)
+    cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
+    if settings.LOCAL_CACHE_SECONDS:
+        caches["local"].set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
     response["ETag"] = etag
 
 

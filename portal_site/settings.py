@@ -110,13 +110,23 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "portal_site.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
         }
     }
+    # Each process keeps short-lived copies of hot shared values (cached
+    # pages, the cookie policy) so that most requests need no round trip to
+    # Redis; a change made elsewhere reaches every process within this time.
+    LOCAL_CACHE_SECONDS = float(os.environ.get("LOCAL_CACHE_SECONDS", 5))
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    LOCAL_CACHE_SECONDS = 0  # the default cache is already this process's memory
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "local-copies",
+    "OPTIONS": {"MAX_ENTRIES": 500},
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

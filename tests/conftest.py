@@ -1,16 +1,18 @@
 import os
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 
 @pytest.fixture(autouse=True)
 def _isolated_cache_and_media(settings, tmp_path):
-    """Each test starts with an empty cache and its own media folder."""
+    """Each test starts with empty caches and its own media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    cache.clear()
+    for name in ("default", "local"):
+        caches[name].clear()
     yield
-    cache.clear()
+    for name in ("default", "local"):
+        caches[name].clear()
 
 
 def require(available, reason):

@@ -9,7 +9,7 @@ from http.cookies import SimpleCookie
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 
@@ -406,7 +406,9 @@ def test_analytics_snippet_is_gated_and_off_without_an_id(client, cookie_default
     settings.ANALYTICS_ID = ""
     assert "googletagmanager" not in client.get("/").content.decode()
     settings.ANALYTICS_ID = "G-TEST1234"
-    cache.clear()  # the setting changes only with a restart; forget the cached page
+    # The setting changes only with a restart; forget the cached page.
+    cache.clear()
+    caches["local"].clear()
     page = client.get("/").content.decode()
     # Inert until consent: the browser neither fetches nor runs text/plain scripts.
     assert re.search(

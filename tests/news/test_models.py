@@ -112,3 +112,19 @@ class TestBodyCleaning:
                          'class="table"', 'alt="Chart"', 'href="https://www.claimsportal.org.uk/"']:
             assert fragment in cleaned
         assert 'rel="noopener noreferrer"' in cleaned
+
+
+def test_neighbours_follow_the_site_order_across_shared_dates(make_item):
+    day = datetime.date(2020, 11, 11)
+    oldest = make_item(title="Oldest", date=datetime.date(2020, 11, 6))
+    second_of_day = make_item(title="A2A Users", date=day, position=1)
+    first_of_day = make_item(title="All Users", date=day, position=0)
+    newest = make_item(title="Newest", date=datetime.date(2020, 11, 17))
+    make_item(title="Draft", date=day, position=2, status=NewsItem.Status.DRAFT)
+    order = [newest, first_of_day, second_of_day, oldest]
+    assert list(NewsItem.objects.published()) == order
+    published = NewsItem.objects.published()
+    for index, item in enumerate(order):
+        newer = order[index - 1] if index > 0 else None
+        older = order[index + 1] if index + 1 < len(order) else None
+        assert published.neighbours(item) == (older, newer), item.title

@@ -19,11 +19,11 @@ PAGES = [
 ]
 
 
-def add_items(make_item, count):
+def add_items(make_item, count, first_day=0):
     other = Category.objects.get_or_create(name="Management info", slug="management-info")[0]
     for n in range(count):
         item = make_item(
-            date=datetime.date(2020, 1, 1) + datetime.timedelta(days=n % 300),
+            date=datetime.date(2020, 1, 1) + datetime.timedelta(days=first_day + n),
             **({"category": other} if n % 2 else {}),
         )
         if n < 3:
@@ -48,6 +48,6 @@ def test_queries_stay_flat_when_items_grow_tenfold(
 ):
     add_items(make_item, 6)
     small = query_counts(client, django_assert_max_num_queries, settings)
-    add_items(make_item, 60)
+    add_items(make_item, 60, first_day=6)
     large = query_counts(client, django_assert_max_num_queries, settings)
     assert small == large, (small, large)

@@ -49,7 +49,7 @@ class ArchiveItems(HTMLParser):
                 self.field = "summary"
 
     def handle_endtag(self, tag):
-        if tag in ("a", "time", "p", "h2", "h3"):
+        if tag in ("a", "strong", "time", "p", "h2", "h3"):
             self.field = None
         if tag == "article" and self.current:
             c = self.current

@@ -222,7 +222,7 @@ class TestPageCache:
         assert "Changed title" in response.text
 
     def test_scheduled_item_appears_on_cached_pages_at_its_time(self, client, make_item):
-        from django.core.cache import cache
+        from django.core.cache import cache, caches
 
         from portal_site.page_cache import GENERATION_KEY
 
@@ -238,6 +238,7 @@ class TestPageCache:
         assert client.get("/news/2020/")["X-Page-Cache"] == "hit"
         # … and once it has ended, the page is made afresh with the item on it.
         cache.delete(GENERATION_KEY)
+        caches["local"].delete(GENERATION_KEY)  # each process's copy expires too
         later = now + datetime.timedelta(minutes=5, seconds=1)
         with mock.patch("django.utils.timezone.now", return_value=later):
             response = client.get("/news/2020/")
