@@ -38,7 +38,10 @@ lint: install  ## ruff and Django's checks
 worker: install  ## a Celery worker (needs REDIS_URL)
 	$(BIN)/celery -A portal_site worker --beat --loglevel=info
 
-bench: install  ## benchmarks in bench/ (need PostgreSQL and Redis)
+bench: install  ## news pages against a constant page (needs PostgreSQL and Redis)
 	$(BIN)/python bench/news_pages.py
 
-.PHONY: help install run test lint worker bench
+bench-newsletter: install  ## a digest to 10,000 and 100,000 subscribers against raw smtplib
+	$(BIN)/python bench/newsletter_digest.py
+
+.PHONY: help install run test lint worker bench bench-newsletter
