@@ -6,6 +6,8 @@ from django.db.models import Count
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from portal_site.admin_mixins import ReadOnlyAdminMixin
+
 from .models import ConsentPolicy, ConsentRecord, CookieCategory, CookieDeclaration
 
 
@@ -69,7 +71,7 @@ class Echo:
 
 
 @admin.register(ConsentRecord)
-class ConsentRecordAdmin(admin.ModelAdmin):
+class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The consent log: read-only, exportable as CSV, pruned by `prune_consent_log`."""
 
     list_display = ["created_at", "consent_id", "policy_version", "summary", "location",
@@ -78,15 +80,6 @@ class ConsentRecordAdmin(admin.ModelAdmin):
     search_fields = ["consent_id"]
     date_hierarchy = "created_at"
     actions = ["export_csv"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="choices")
     def summary(self, obj):

@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
 
+from portal_site.admin_mixins import ReadOnlyAdminMixin
+
 from . import csv_io, digests, emails, services
 from .models import (
     ConsentRecord,
@@ -210,21 +212,12 @@ class DigestAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["digest", "subscriber", "status", "attempts", "sent_at", "error"]
     list_filter = ["status", "digest"]
     search_fields = ["subscriber__email"]
     list_select_related = ["digest", "subscriber"]
     readonly_fields = [f.name for f in Delivery._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DigestSchedule)
