@@ -104,26 +104,20 @@ class CheckEmailView(TemplateView):
 class ConfirmView(View):
     """GET shows a button (mail scanners follow links); only POST confirms."""
 
-    def get_subscriber(self, token):
-        return tokens.read_token(token, tokens.CONFIRM)
+    def dispatch(self, request, token):
+        try:
+            self.subscriber = tokens.read_token(token, tokens.CONFIRM)
+        except tokens.BadToken as error:
+            return _bad_link(request, error, "confirm")
+        if self.subscriber.status not in (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED):
+            return _bad_link(request, tokens.GoneToken(), "confirm")
+        return super().dispatch(request, token)
 
     def get(self, request, token):
-        try:
-            subscriber = self.get_subscriber(token)
-        except tokens.BadToken as error:
-            return _bad_link(request, error, "confirm")
-        if subscriber.status not in (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED):
-            return _bad_link(request, tokens.GoneToken(), "confirm")
-        return render(request, "newsletter/confirm.html", {"subscriber": subscriber})
+        return render(request, "newsletter/confirm.html", {"subscriber": self.subscriber})
 
     def post(self, request, token):
-        try:
-            subscriber = self.get_subscriber(token)
-        except tokens.BadToken as error:
-            return _bad_link(request, error, "confirm")
-        if subscriber.status not in (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED):
-            return _bad_link(request, tokens.GoneToken(), "confirm")
-        subscriber, _ = services.confirm(subscriber)
+        subscriber, _ = services.confirm(self.subscriber)
         manage = tokens.make_token(subscriber, tokens.MANAGE)
         return render(
             request,
