@@ -10,6 +10,7 @@ from portal_site.page_cache import public_page
 
 from .forms import SearchForm
 from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress
+from .pagination import CountlessPaginator
 
 LATEST_COUNT = 10
 
@@ -29,7 +30,7 @@ class HomeView(TemplateView):
     template_name = "news/home.html"
 
     def get_context_data(self, **kwargs):
-        latest = NewsItem.objects.published().for_listing()[:LATEST_COUNT]
+        latest = NewsItem.objects.published().listing()[:LATEST_COUNT]
         return super().get_context_data(latest_items=latest, **kwargs)
 
 
@@ -38,7 +39,7 @@ class NewsIndexView(TemplateView):
     template_name = "news/index.html"
 
     def get_context_data(self, **kwargs):
-        latest = NewsItem.objects.published().for_listing()[:LATEST_COUNT]
+        latest = NewsItem.objects.published().listing()[:LATEST_COUNT]
         return super().get_context_data(latest_items=latest, years=years_with_counts(), **kwargs)
 
 
@@ -48,13 +49,14 @@ class YearArchiveView(ListView):
 
     template_name = "news/year_archive.html"
     context_object_name = "items"
-    paginate_by = 50
+    paginate_by = 50  # the 38 items of the seed's 2020 archive fit on one page
+    paginator_class = CountlessPaginator
 
     def get_queryset(self):
         year = self.kwargs["year"]
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise Http404("There is no news archive for that year.")
-        return NewsItem.objects.published().for_listing().filter(archive_year=year)
+        return NewsItem.objects.published().filter(archive_year=year).listing()
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -68,10 +70,11 @@ class CategoryView(ListView):
     template_name = "news/category.html"
     context_object_name = "items"
     paginate_by = 20
+    paginator_class = CountlessPaginator
 
     def get_queryset(self):
         self.category = get_object_or_404(Category, slug=self.kwargs["slug"])
-        return NewsItem.objects.published().for_listing().filter(category=self.category)
+        return NewsItem.objects.published().filter(category=self.category).listing()
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(category=self.category, **kwargs)
@@ -161,7 +164,7 @@ def search(query):
     PostgreSQL full-text search with ranking (title over summary over body);
     other databases fall back to a case-insensitive substring match.
     """
-    items = NewsItem.objects.published().for_listing()
+    items = NewsItem.objects.published()
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
@@ -175,12 +178,13 @@ def search(query):
             items.annotate(document=vector, rank=SearchRank(vector, search_query))
             .filter(document=search_query)
             .order_by("-rank", "-date", "position")
+            .listing()
         )
     words = query.split()[:10]
     condition = Q()
     for word in words:
         condition &= Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
-    return items.filter(condition)
+    return items.filter(condition).listing()
 
 
 class LegacyRedirectView(RedirectView):

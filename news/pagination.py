@@ -1,0 +1,36 @@
+"""Pagination that never counts.
+
+Django's Paginator counts every row to number the pages. A yearly archive of
+10,000 items spends longer on that COUNT than on the page itself, so archive
+and category pages fetch one row more than they show instead: enough to know
+whether a next page exists. The page numbers stay; "of N" goes.
+"""
+
+import math
+
+from django.core.paginator import EmptyPage, Page, Paginator
+
+
+class CountlessPaginator(Paginator):
+    num_pages = None  # unknown: never counted
+
+    def validate_number(self, number):
+        return self._validate_number(number, math.inf)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and (number > 1 or not self.allow_empty_first_page):
+            raise EmptyPage(self.error_messages["no_results"])
+        followed = len(rows) > self.per_page
+        return CountlessPage(rows[: self.per_page], number, self, followed=followed)
+
+
+class CountlessPage(Page):
+    def __init__(self, object_list, number, paginator, *, followed):
+        super().__init__(object_list, number, paginator)
+        self.followed = followed
+
+    def has_next(self):
+        return self.followed
