@@ -28,6 +28,8 @@ def cookie_banner(context):
         "category_names": [name.lower() for _, name in state.policy.optional],
         "only_analytics": ["analytics"],
         "next": request.get_full_path(),
+        "consent_url": reverse("cookies:consent"),
+        "settings_url": reverse("cookies:settings"),
         "SITE_NAME": context.get("SITE_NAME") or settings.SITE_NAME,
         "request": request,
     }
