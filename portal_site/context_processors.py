@@ -1,7 +1,6 @@
-import functools
-
 from django.conf import settings
-from django.urls import get_script_prefix, reverse
+
+from .links import fixed_url
 
 # The fixed addresses the base layout links to (header and footer).
 LINKS = {
@@ -15,17 +14,10 @@ LINKS = {
 }
 
 
-@functools.cache
-def _links(script_prefix):
-    # Reversed once per process (and script prefix): a page carries a dozen of
-    # these links and reverse() costs tens of microseconds each.
-    return {key: reverse(name) for key, name in LINKS.items()}
-
-
 def site(request):
     """The site's name, absolute address and fixed links, for the base layout."""
     return {
         "SITE_NAME": settings.SITE_NAME,
         "SITE_URL": settings.SITE_URL,
-        "links": _links(get_script_prefix()),
+        "links": {key: fixed_url(name) for key, name in LINKS.items()},
     }

@@ -2,7 +2,8 @@
 
 from django import template
 from django.conf import settings
-from django.urls import reverse
+
+from portal_site.links import fixed_url
 
 from .. import consent
 
@@ -28,8 +29,8 @@ def cookie_banner(context):
         "category_names": [name.lower() for _, name in state.policy.optional],
         "only_analytics": ["analytics"],
         "next": request.get_full_path(),
-        "consent_url": reverse("cookies:consent"),
-        "settings_url": reverse("cookies:settings"),
+        "consent_url": fixed_url("cookies:consent"),
+        "settings_url": fixed_url("cookies:settings"),
         "SITE_NAME": context.get("SITE_NAME") or settings.SITE_NAME,
         "request": request,
     }
@@ -44,7 +45,7 @@ def cookie_scripts(context):
         "accepted": " ".join(accepted),
         "analytics_id": getattr(settings, "ANALYTICS_ID", ""),
         "analytics_accepted": "analytics" in accepted,
-        "consent_url": reverse("cookies:consent"),
+        "consent_url": fixed_url("cookies:consent"),
         "request": request,
     }
 
