@@ -14,8 +14,12 @@ What it does, all on this machine's loopback:
    year archive, an item page and the RSS feed, each in rounds alternating with
    a constant Django page of the same byte size as the year page (the baseline),
    so that the shared machine's changing load hits both alike;
-5. checks that a request carrying the ETag of a first response gets 304;
-6. prints requests per second and each page's ratio to the constant page
+5. measures the year page again for a returning visitor: one who accepted
+   cookies in the banner's form (no JavaScript) and so sends the consent and
+   CSRF cookies; a first-time visitor's page carries the banner, whose form
+   needs a CSRF secret and token minted for that visitor on every request;
+6. checks that a request carrying the ETag of a first response gets 304;
+7. prints requests per second and each page's ratio to the constant page
    measured by the same server in the same run.
 
 Targets (issue 2): uncached year page >= 0.15 of the constant page with at
@@ -37,6 +41,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -207,13 +212,41 @@ def count_queries(measured):
 
 
 def get(port, path, headers=None):
+    status, headers, _, body = request(port, "GET", path, headers)
+    return status, headers, body
+
+
+def request(port, method, path, headers=None, body=None):
+    """(status, headers, Set-Cookie values, body) of one request."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        connection.request("GET", path, headers=headers or {})
+        connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        cookies = response.headers.get_all("Set-Cookie") or []
+        return response.status, dict(response.getheaders()), cookies, response.read()
     finally:
         connection.close()
+
+
+def returning_visitor(port, path):
+    """The Cookie header of a visitor who accepted additional cookies in the
+    banner of `path` with JavaScript off, as a browser would send it afterwards."""
+    status, _, cookies, body = request(port, "GET", path)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body)
+    jar = dict(cookie.split(";", 1)[0].split("=", 1) for cookie in cookies)
+    if status != 200 or token is None or "csrftoken" not in jar:
+        raise SystemExit(f"bench: {path} showed no cookie banner form (status {status})")
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": token.group(1).decode(), "cookies": "accept", "next": path}
+    )
+    status, _, cookies, _ = request(port, "POST", "/cookies/consent/", {
+        "Cookie": f"csrftoken={jar['csrftoken']}",
+        "Content-Type": "application/x-www-form-urlencoded",
+    }, form)
+    jar.update(cookie.split(";", 1)[0].split("=", 1) for cookie in cookies)
+    if status != 303 or "cookie_consent" not in jar:
+        raise SystemExit(f"bench: the banner's form answered {status} without a consent cookie")
+    return f"csrftoken={jar['csrftoken']}; cookie_consent={jar['cookie_consent']}"
 
 
 @contextlib.contextmanager
@@ -265,10 +298,11 @@ def find_wrk(choice):
     return wrk
 
 
-def run_wrk(wrk, port, path, seconds, connections):
+def run_wrk(wrk, port, path, seconds, connections, cookie=None):
+    header = ["--header", f"Cookie: {cookie}"] if cookie else []
     output = subprocess.run(
         [wrk, "--threads", "1", "--connections", str(connections), "--duration", f"{seconds}s",
-         "--timeout", "10s", f"http://127.0.0.1:{port}{path}"],
+         "--timeout", "10s", *header, f"http://127.0.0.1:{port}{path}"],
         capture_output=True, text=True, check=True, timeout=seconds + 30,
     ).stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
@@ -279,7 +313,7 @@ def run_wrk(wrk, port, path, seconds, connections):
     return rate
 
 
-def run_python(port, path, seconds, connections, max_requests):
+def run_python(port, path, seconds, connections, max_requests, cookie=None):
     """Keep-alive GETs from `connections` threads until time or the request cap runs out."""
     deadline = time.monotonic() + seconds
     lock = threading.Lock()
@@ -293,7 +327,7 @@ def run_python(port, path, seconds, connections, max_requests):
                 if done[0] >= max_requests:
                     return
                 done[0] += 1
-            connection.request("GET", path)
+            connection.request("GET", path, headers={"Cookie": cookie} if cookie else {})
             response = connection.getresponse()
             response.read()
             if response.status != 200:
@@ -312,20 +346,20 @@ def run_python(port, path, seconds, connections, max_requests):
     return done[0] / (time.monotonic() - started)
 
 
-def rate(port, path, seconds, args, wrk):
+def rate(port, path, seconds, args, wrk, cookie=None):
     if wrk:
-        return run_wrk(wrk, port, path, seconds, args.connections)
-    return run_python(port, path, seconds, args.connections, args.max_requests)
+        return run_wrk(wrk, port, path, seconds, args.connections, cookie)
+    return run_python(port, path, seconds, args.connections, args.max_requests, cookie)
 
 
-def fetch_ok(port, path):
-    status, _, body = get(port, path)
+def fetch_ok(port, path, cookie=None):
+    status, _, body = get(port, path, {"Cookie": cookie} if cookie else None)
     if status != 200:
         raise SystemExit(f"bench: {path} answered {status}")
     return len(body)
 
 
-def measure(port, path, args, wrk):
+def measure(port, path, args, wrk, cookie=None):
     """Requests/s of `path` and of the constant page, in alternating rounds.
 
     Each round measures the constant page and then `path` back to back, so a
@@ -335,18 +369,19 @@ def measure(port, path, args, wrk):
     rounds = []
     for _ in range(args.rounds):
         baseline = rate(port, CONSTANT, args.duration, args, wrk)
-        page = rate(port, path, args.duration, args, wrk)
+        page = rate(port, path, args.duration, args, wrk, cookie)
         rounds.append((baseline, page, page / baseline))
     return [statistics.median(column) for column in zip(*rounds, strict=True)]
 
 
-def conditional_get(port, path):
+def conditional_get(port, path, cookie=None):
     """Status of a request carrying the ETag of a first response (304 expected)."""
-    status, headers, _ = get(port, path)
-    etag = headers.get("ETag")
+    headers = {"Cookie": cookie} if cookie else {}
+    status, response_headers, _ = get(port, path, headers)
+    etag = response_headers.get("ETag")
     if status != 200 or not etag:
         return f"no ETag (status {status})"
-    again, _, body = get(port, path, {"If-None-Match": etag})
+    again, _, body = get(port, path, {**headers, "If-None-Match": etag})
     return f"{again}" + ("" if again == 304 else f" ({len(body)} bytes)")
 
 
@@ -397,22 +432,28 @@ def main():
         if mode == "cached":
             redis.Redis.from_url(redis_url).flushdb()
         with gunicorn(server_env) as port:
-            for path in [CONSTANT] + [path for _, path in measured]:
-                fetch_ok(port, path)
-                rate(port, path, args.warmup, args, wrk)  # warm: caches, connections
-            for label, path in measured:
-                baseline, page, ratio = measure(port, path, args, wrk)
-                rows.append((f"{label}, {mode}", path, fetch_ok(port, path), baseline, page,
-                             ratio, mode))
-                conditional[(label, mode)] = conditional_get(port, path)
+            year_path = measured[0][1]
+            returning = returning_visitor(port, year_path)
+            runs = [(label, path, None) for label, path in measured]
+            runs.append(("year page, returning visitor", year_path, returning))
+            for _, path, cookie in [("constant", CONSTANT, None), *runs]:
+                fetch_ok(port, path, cookie)
+                rate(port, path, args.warmup, args, wrk, cookie)  # warm: caches, connections
+            for label, path, cookie in runs:
+                baseline, page, ratio = measure(port, path, args, wrk, cookie)
+                size = fetch_ok(port, path, cookie)
+                rows.append((f"{label}, {mode}", path, size, baseline, page, ratio, mode))
+                conditional[(label, mode)] = conditional_get(port, path, cookie)
             constant_size = fetch_ok(port, CONSTANT)
 
     print()
     print(f"constant page: {CONSTANT}, {constant_size} bytes (the year page's size); "
           f"{args.rounds} rounds of {args.duration}s per page, medians")
-    print(f"{'page':<20} {'path':<50} {'bytes':>6} {'constant':>9} {'page':>8} "
+    print("first-time visitors send no cookies and get the cookie banner; the returning")
+    print("visitor accepted cookies in the banner and sends the consent and CSRF cookies")
+    print(f"{'page':<38} {'path':<40} {'bytes':>6} {'constant':>9} {'page':>8} "
           f"{'ratio':>6} {'target':>7}")
-    print(f"{'':<20} {'':<50} {'':>6} {'req/s':>9} {'req/s':>8}")
+    print(f"{'':<38} {'':<40} {'':>6} {'req/s':>9} {'req/s':>8}")
     missed = []
     for label, path, size, baseline, page, ratio, mode in rows:
         target = TARGETS[mode] if (mode == "cached" or label.startswith("year")) else None
@@ -421,7 +462,7 @@ def main():
             missed.append(f"{label}: {ratio:.3f} < {target}")
             flag = "  MISSED"
         target_text = f">={target}" if target else ""
-        print(f"{label:<20} {path[:50]:<50} {size:>6} {baseline:>9.1f} {page:>8.1f} "
+        print(f"{label:<38} {path[:40]:<40} {size:>6} {baseline:>9.1f} {page:>8.1f} "
               f"{ratio:>6.3f} {target_text:>7}{flag}")
     print()
     print("SQL queries per page, page cache off (in-process, CaptureQueriesContext):")
@@ -434,7 +475,7 @@ def main():
     print()
     print("Conditional GET (If-None-Match with the first response's ETag):")
     for (label, mode), result in conditional.items():
-        print(f"  {label + ', ' + mode:<22} {result}")
+        print(f"  {label + ', ' + mode:<38} {result}")
     if any(result != "304" for (_, mode), result in conditional.items() if mode == "cached"):
         missed.append("a cached page did not answer 304 to its own ETag")
     print()
