@@ -25,7 +25,8 @@ def cookie_banner(context):
     return {
         "show": ask or confirmation,
         "ask": ask,
-        "confirmation": confirmation,
+        # While the banner asks, both confirmations are on the page for the script.
+        "confirmations": ("accepted", "rejected") if ask else (confirmation,),
         "category_names": [name.lower() for _, name in state.policy.optional],
         "only_analytics": ["analytics"],
         "next": request.get_full_path(),
