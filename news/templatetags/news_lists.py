@@ -15,16 +15,6 @@ from django.utils.safestring import mark_safe
 
 register = template.Library()
 
-ITEM = """<li class="news-list__item">
-    <article aria-labelledby="news-item-{pk}">
-      <p class="news-meta"><strong class="tag">{category}</strong> <time datetime="{iso_date}">{date}</time></p>
-      <h{level} class="news-list__title" id="news-item-{pk}"><a href="{url}">{title}</a></h{level}>
-      <p class="news-list__summary">{summary}</p>
-      <p><a href="{url}" class="read-more">Read more<span class="visually-hidden"> about {title}</span></a></p>
-    </article>
-  </li>
-  """  # noqa: E501
-
 
 def item_urls(rows):
     """NewsItem.get_absolute_url() for each row, reversing once per archive year:
@@ -37,16 +27,18 @@ def item_urls(rows):
 
 
 def item_html(item, url, level):
-    return ITEM.format(
-        pk=int(item.pk),
-        category=escape(item.category_name),
-        iso_date=item.date.isoformat(),
-        date=f"{item.date:%d/%m/%Y}",
-        level=level,
-        url=escape(url),
-        title=escape(item.title),
-        summary=escape(item.summary),
-    )
+    # An f-string, and the date written from its fields: str.format() and
+    # strftime() cost several times as much, fifty times per page.
+    date, url, title = item.date, escape(url), escape(item.title)
+    return f"""<li class="news-list__item">
+    <article aria-labelledby="news-item-{item.pk:d}">
+      <p class="news-meta"><strong class="tag">{escape(item.category_name)}</strong> <time datetime="{date.isoformat()}">{date.day:02d}/{date.month:02d}/{date.year:04d}</time></p>
+      <h{level:d} class="news-list__title" id="news-item-{item.pk:d}"><a href="{url}">{title}</a></h{level:d}>
+      <p class="news-list__summary">{escape(item.summary)}</p>
+      <p><a href="{url}" class="read-more">Read more<span class="visually-hidden"> about {title}</span></a></p>
+    </article>
+  </li>
+  """  # noqa: E501
 
 
 @register.simple_tag
