@@ -181,7 +181,8 @@ def visitor(request):
         cached = Visitor(
             policy=current_policy(),
             stored=parse(request.COOKIES.get(cookie_name())),
-            gpc=request.headers.get("Sec-GPC", "").strip() == "1",
+            # META, not request.headers, which builds a mapping of every header.
+            gpc=request.META.get("HTTP_SEC_GPC", "").strip() == "1",
         )
         request._cookie_visitor = cached
     return cached
