@@ -51,3 +51,26 @@ def test_queries_stay_flat_when_items_grow_tenfold(
     add_items(make_item, 60, first_day=6)
     large = query_counts(client, django_assert_max_num_queries, settings)
     assert small == large, (small, large)
+
+
+def test_on_postgresql_pages_run_prepared_statements_with_generic_plans(
+    client, make_item, settings
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL (bash .ci/run does)")
+    if not connection.settings_dict["OPTIONS"].get("prepare_threshold"):
+        pytest.skip("DATABASE_PREPARED_STATEMENTS is off")
+    settings.PAGE_CACHE_TIMEOUT = 0
+    add_items(make_item, 3)
+    for _ in range(3):  # prepared on the second use, then run from the plan
+        assert client.get("/news/2020/").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+            " WHERE statement LIKE %s",
+            ['%FROM "news_newsitem"%"archive_year" = $%'],
+        )
+        plans = cursor.fetchall()
+    assert plans and all(generic >= 1 and custom == 0 for generic, custom in plans), plans

@@ -17,7 +17,7 @@ SETTINGS_VARIABLES = {
     "SITE_URL", "SITE_NAME", "DEFAULT_FROM_EMAIL", "MEDIA_ROOT", "PAGE_CACHE_TIMEOUT",
     "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "LOG_LEVEL",
     "CONN_MAX_AGE", "DOCUMENT_MAX_UPLOAD_SIZE", "CACHE_KEY_PREFIX", "LOCAL_CACHE_SECONDS",
-    "ANALYTICS_ID",
+    "ANALYTICS_ID", "DATABASE_PREPARED_STATEMENTS",
     # Only the browser tests may relax Django's async safety, never production.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
@@ -121,6 +121,26 @@ def test_production_redirects_to_https_except_the_health_check(client, settings)
     assert client.get("/healthz/").status_code == 200
     assert client.get("/news/").status_code == 301
     assert client.get("/news/")["Location"] == "https://testserver/news/"
+
+
+def database_options(**environment):
+    code = (
+        "import json, django; django.setup()\n"
+        "from django.conf import settings\n"
+        "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {})))"
+    )
+    result = run(["-c", code], DATABASE_URL="postgres://news@db.example.org/news", **environment)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_postgresql_prepares_statements_with_generic_plans_unless_told_not_to():
+    assert database_options() == {
+        "server_side_binding": True,
+        "prepare_threshold": 2,
+        "options": "-c plan_cache_mode=force_generic_plan",
+    }
+    assert database_options(DATABASE_PREPARED_STATEMENTS="0") == {}
 
 
 def test_email_host_selects_the_smtp_mailer():
