@@ -90,6 +90,33 @@ def test_consent_older_than_its_lifetime_is_asked_again(cookie_defaults, setting
     assert visitor_for(make_cookie(given_at=int(time.time()) - year_and_a_day)).consent is None
 
 
+def test_a_value_is_verified_once_per_process_but_its_age_on_every_request(
+    cookie_defaults, monkeypatch
+):
+    cookie = make_cookie()
+    calls = []
+    loads = signing.loads
+    monkeypatch.setattr(signing, "loads", lambda *a, **k: calls.append(1) or loads(*a, **k))
+    assert consent.parse(cookie) == consent.parse(cookie) is not None
+    assert len(calls) == 1
+    # The remembered answer is shared between requests: it cannot be changed.
+    with pytest.raises(TypeError):
+        consent.parse(cookie).choices["analytics"] = False
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + consent.lifetime_seconds() + 1)
+    assert consent.parse(cookie) is None
+
+
+def test_a_new_secret_key_invalidates_remembered_values(cookie_defaults, settings):
+    cookie = make_cookie()
+    assert consent.parse(cookie) is not None
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "another secret key, long enough for the signer " * 2
+    assert consent.parse(cookie) is None
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert consent.parse(cookie) is not None
+
+
 def test_new_non_essential_category_is_asked_again(cookie_defaults):
     cookie = make_cookie(choices={"analytics": True})
     assert visitor_for(cookie).consent is not None
