@@ -4,14 +4,16 @@ costs tens of microseconds each time."""
 
 import functools
 
-from django.urls import get_script_prefix, reverse
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 
 
 @functools.cache
-def _reverse(name, script_prefix):
-    return reverse(name)
+def _reverse(name, script_prefix, urlconf):
+    return reverse(name, urlconf=urlconf)
 
 
 def fixed_url(name):
-    """reverse(name), remembered for this process and script prefix."""
-    return _reverse(name, get_script_prefix())
+    """reverse(name), remembered for this process, script prefix and URLconf
+    (tests and request.urlconf may swap the URLconf)."""
+    return _reverse(name, get_script_prefix(), get_urlconf() or settings.ROOT_URLCONF)

@@ -1,8 +1,9 @@
-"""A URLconf for the page cache tests: a cached page with a CSRF form."""
+"""A URLconf for the page cache tests: a cached page with a CSRF form, beside
+the site's own pages (the base layout's links name them)."""
 
 from django.http import HttpResponse
 from django.template import engines
-from django.urls import path
+from django.urls import include, path
 
 from portal_site.page_cache import public_page
 
@@ -20,4 +21,8 @@ def submit(request):
     return HttpResponse("accepted")
 
 
-urlpatterns = [path("form/", form_page), path("submit/", submit)]
+urlpatterns = [
+    path("form/", form_page),
+    path("submit/", submit),
+    path("", include("portal_site.urls")),
+]

@@ -23,3 +23,9 @@ def test_fixed_urls_follow_the_script_prefix():
 def test_context_processor_gives_every_link(rf):
     links = site(rf.get("/"))["links"]
     assert links == {key: reverse(name) for key, name in LINKS.items()}
+
+
+def test_fixed_urls_follow_the_urlconf(settings):
+    assert fixed_url("news:index") == "/news/"
+    settings.ROOT_URLCONF = "tests.portal_site.prefixed_urls"
+    assert fixed_url("news:index") == "/site/news/"
