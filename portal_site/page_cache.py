@@ -29,11 +29,11 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.db import transaction
 from django.http import HttpResponse
-from django.middleware.csrf import get_token
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.module_loading import import_string
 
 from .cache import forget_local_copy, local_copy
+from .csrf import get_token
 
 GENERATION_KEY = "page-cache:generation"
 CSRF_PLACEHOLDER = "__page_cache_csrf_token__"

@@ -91,6 +91,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal_site.context_processors.site",
+                # {% csrf_token %} minted from one random read; see portal_site/csrf.py.
+                "portal_site.csrf.csrf",
             ],
         },
     },
