@@ -36,9 +36,12 @@ from .cache import forget_local_copy, local_copy
 from .csrf import get_token
 
 GENERATION_KEY = "page-cache:generation"
+# Part of every entry's key: a release that changes the entries' shape must not
+# read the previous release's entries.
+ENTRY_FORMAT = 2
 CSRF_PLACEHOLDER = "__page_cache_csrf_token__"
 CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
-STORED_HEADERS = ("Content-Type", "Content-Language", "Link")
+STORED_HEADERS = ("Content-Type", "Content-Language", "Link", "Cache-Control", "Vary")
 
 
 def _seconds_until_content_changes():
@@ -84,7 +87,7 @@ def _cacheable_request(request):
 
 def _key(request):
     path = hashlib.md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
-    return f"page-cache:{_variant(request)}:{path}"
+    return f"page-cache:{ENTRY_FORMAT}:{_variant(request)}:{path}"
 
 
 def _lookup(key):
@@ -106,9 +109,9 @@ def _lookup(key):
 
 
 def _response_from(entry, request):
-    content, headers, etag = entry
-    if CSRF_PLACEHOLDER.encode() in content:
-        content = content.replace(CSRF_PLACEHOLDER.encode(), get_token(request).encode())
+    # The content was stored cut where CSRF tokens go (usually nowhere or once).
+    pieces, headers, etag = entry
+    content = get_token(request).encode().join(pieces) if len(pieces) > 1 else pieces[0]
     response = HttpResponse(content)
     for name, value in headers.items():
         response[name] = value
@@ -118,9 +121,10 @@ def _response_from(entry, request):
 
 def _store(key, response, current):
     content = CSRF_FIELD.sub(rb"\1" + CSRF_PLACEHOLDER.encode() + rb"\2", response.content)
+    pieces = tuple(content.split(CSRF_PLACEHOLDER.encode()))
     headers = {name: response[name] for name in STORED_HEADERS if name in response}
     etag = f'"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
-    entry = (current, content, headers, etag)
+    entry = (current, pieces, headers, etag)
     cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
     if settings.LOCAL_CACHE_SECONDS:
         caches["local"].set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
@@ -137,25 +141,26 @@ def public_page(view):
         key = _key(request)
         current, entry = _lookup(key)
         if entry is not None:
+            # With the headers the page was stored with, Cache-Control and Vary included.
             response = _response_from(entry, request)
             response["X-Page-Cache"] = "hit"
-        else:
-            response = view(request, *args, **kwargs)
-            if hasattr(response, "render") and callable(response.render):
-                response = response.render()
-            cacheable = (
-                response.status_code == 200
-                and not response.streaming
-                and not response.cookies
-                and not getattr(response, "_page_cache_skip", False)
-            )
-            if cacheable:
-                _store(key, response, current)
-            response["X-Page-Cache"] = "miss" if cacheable else "skip"
+            return response
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            response = response.render()
         # Browsers revalidate with the ETag; shared caches must not store
         # pages that carry a visitor's CSRF token or choices.
         patch_cache_control(response, private=True, no_cache=True)
         patch_vary_headers(response, ("Cookie",))
+        cacheable = (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and not getattr(response, "_page_cache_skip", False)
+        )
+        if cacheable:
+            _store(key, response, current)
+        response["X-Page-Cache"] = "miss" if cacheable else "skip"
         return response
 
     return wrapper

@@ -26,9 +26,12 @@ def test_each_visitor_gets_their_own_working_csrf_token_from_a_cached_page():
 
 
 def test_cached_pages_are_private_to_the_browser():
-    response = Client().get("/form/")
-    assert "private" in response["Cache-Control"]
-    assert "Cookie" in response["Vary"]
+    for expected in ("miss", "hit"):
+        response = Client().get("/form/")
+        assert response["X-Page-Cache"] == expected
+        assert "private" in response["Cache-Control"]
+        assert "no-cache" in response["Cache-Control"]
+        assert "Cookie" in response["Vary"]
 
 
 def test_variants_keep_visitors_apart(settings):
