@@ -166,10 +166,14 @@ def is_current(consent, policy, now=None):
 class Visitor:
     """One request's view of consent."""
 
-    policy: Policy
     # The signed consent in the cookie, current or not; None when absent or bad.
     stored: Consent | None
     gpc: bool
+
+    @functools.cached_property
+    def policy(self):
+        # Read only when needed: a first-time visitor's cached page never is.
+        return current_policy()
 
     @property
     def consent(self):
@@ -200,7 +204,6 @@ def visitor(request):
     cached = getattr(request, "_cookie_visitor", None)
     if cached is None:
         cached = Visitor(
-            policy=current_policy(),
             stored=parse(request.COOKIES.get(cookie_name())),
             # META, not request.headers, which builds a mapping of every header.
             gpc=request.META.get("HTTP_SEC_GPC", "").strip() == "1",
