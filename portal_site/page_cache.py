@@ -10,7 +10,7 @@ Unlike Django's per-site cache it is safe for pages that carry a CSRF form
   cookie consent), so one visitor's state never reaches another;
 * every entry belongs to a generation that ends when content changes
   (invalidate()) or when the next scheduled item goes live
-  (settings.PAGE_CACHE_EXPIRY names a function returning seconds until then);
+  (settings.PUBLIC_PAGE_CHANGE_TIMERS name functions returning seconds until then);
 * with Redis, each process also keeps copies of the pages it served and of
   the generation for settings.LOCAL_CACHE_SECONDS, so most hits never leave
   the process; other processes notice a new generation within that time.
@@ -45,10 +45,9 @@ STORED_HEADERS = ("Content-Type", "Content-Language", "Link", "Cache-Control", "
 
 
 def _seconds_until_content_changes():
-    path = getattr(settings, "PAGE_CACHE_EXPIRY", None)
-    seconds = import_string(path)() if path else None
     default = settings.PAGE_CACHE_TIMEOUT
-    return default if seconds is None else max(1, min(int(seconds), default))
+    timers = (import_string(path)() for path in settings.PUBLIC_PAGE_CHANGE_TIMERS)
+    return max(1, min([int(seconds) for seconds in timers if seconds is not None] + [default]))
 
 
 def generation():

@@ -352,6 +352,9 @@ LOGGING = {
 
 # Whole-page cache for anonymous visitors (portal_site.page_cache).
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", 600))
-PAGE_CACHE_EXPIRY = "news.selectors.seconds_until_next_publication"
+# Functions returning the seconds until public pages next change by themselves
+# (a scheduled item goes live, say), or None: no cached copy, in this process or
+# in a shared cache in front, is kept past that moment. Apps add their own.
+PUBLIC_PAGE_CHANGE_TIMERS = ["news.selectors.seconds_until_next_publication"]
 # Functions of the request whose results are part of every cache key.
 PAGE_CACHE_VARIANTS = ["cookies.consent.cache_variant"]
