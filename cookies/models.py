@@ -94,17 +94,11 @@ class ConsentPolicy(models.Model):
     def bump(cls):
         """Ask every visitor again: their consent names an older version."""
         policy = cls.current()
-        cls.objects.filter(pk=policy.pk).update(
-            version=models.F("version") + 1, updated_at=timezone.now()
-        )
+        policy.version = models.F("version") + 1
+        policy.updated_at = timezone.now()
+        # save() sends post_save: cookies.signals forgets the cached policy and pages.
+        policy.save(update_fields=["version", "updated_at"])
         policy.refresh_from_db()
-        # update() sends no signal: forget the cached policy and cached pages here.
-        from portal_site import page_cache
-
-        from .consent import forget_policy
-
-        forget_policy()
-        page_cache.invalidate()
         return policy
 
 

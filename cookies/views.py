@@ -1,13 +1,18 @@
 import json
 from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect, JsonResponse
-from django.shortcuts import render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
+from redis.exceptions import RedisError
 
 from . import consent
 from .forms import ConsentForm
@@ -16,6 +21,7 @@ from .models import ConsentRecord, CookieCategory, CookieDeclaration
 MAX_JSON_BYTES = 1024
 MAX_NEXT_LENGTH = 2000
 FLASH_SECONDS = 60
+HOUR = 60 * 60
 
 ACCEPTED_MESSAGE = (
     "You've accepted additional cookies. You can change your cookie settings at any time."
@@ -42,22 +48,46 @@ def same_site_path(request, url):
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def _flash(response, value):
-    response.set_cookie(
-        consent.FLASH_COOKIE, value, max_age=FLASH_SECONDS, httponly=True, samesite="Lax"
+def is_same_origin(request):
+    """Whether the browser says the request comes from this site's own pages.
+
+    The banner's endpoint has no per-page token (public pages carry none), so
+    it checks what browsers send with every POST, as OWASP's CSRF cheat sheet
+    describes: Sec-Fetch-Site where the browser sends it, else Origin.
+    """
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    origin = request.headers.get("Origin")
+    if not origin:
+        return False
+    return origin == f"{request.scheme}://{request.get_host()}" or (
+        origin in settings.CSRF_TRUSTED_ORIGINS
     )
+
+
+def within_rate_limit(request):
+    """At most settings.COOKIE_CONSENT_PER_HOUR choices per client per hour
+    (each writes a consent-log row). Without Redis the limit is not applied."""
+    key = "cookies:rate:" + request.META.get("REMOTE_ADDR", "")
+    try:
+        cache.add(key, 0, HOUR)
+        return cache.incr(key) <= settings.COOKIE_CONSENT_PER_HOUR
+    except (ValueError, RedisError):  # expired between add and incr, or no Redis
+        return True
 
 
 class BadConsent(Exception):
     pass
 
 
-def _json_choices(request):
-    """The choices in a JSON request from the banner's script, or BadConsent."""
+def _json_action(request):
+    """"accept" or "reject" from the banner's JSON request, or BadConsent."""
+    if request.content_type != "application/json":
+        raise BadConsent("Send JSON (Content-Type: application/json).")
     # Refuse a large body before reading it.
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    too_large = not declared.isdigit() or int(declared) > MAX_JSON_BYTES
-    if too_large or len(request.body) > MAX_JSON_BYTES:
+    if not declared.isdigit() or int(declared) > MAX_JSON_BYTES:
         raise BadConsent(f"The request is too large: at most {MAX_JSON_BYTES} bytes.")
     try:
         data = json.loads(request.body)
@@ -70,58 +100,44 @@ def _json_choices(request):
     return data["cookies"]
 
 
+@csrf_exempt  # protected by is_same_origin() instead: see there
 @require_POST
+@never_cache
 def consent_view(request):
-    """The banner's Accept and Reject buttons.
-
-    A form POST (no JavaScript) redirects back to the page it came from, which
-    then shows the confirmation; the banner's script sends JSON and gets JSON.
-    """
-    javascript = request.content_type == "application/json"
+    """The banner's Accept and Reject buttons (JSON from static/js/cookies.js)."""
+    if not is_same_origin(request):
+        return JsonResponse({"error": "Cookie choices are saved from this site's pages only."},
+                            status=403)
     try:
-        if javascript:
-            action = _json_choices(request)
-        else:
-            action = request.POST.get("cookies", "")
-            if action not in ("accept", "reject"):
-                raise BadConsent(
-                    "Choose “Accept additional cookies” or “Reject additional cookies”."
-                )
+        action = _json_action(request)
     except BadConsent as error:
-        if javascript:
-            return JsonResponse({"error": str(error)}, status=400)
-        return render(
-            request, "cookies/bad_request.html", {"error": str(error)}, status=400
-        )
+        return JsonResponse({"error": str(error)}, status=400)
+    if not within_rate_limit(request):
+        return JsonResponse({"error": "Too many changes. Try again later."}, status=429)
 
-    choices = consent.choices_for(action, request)
+    choices = consent.banner_choices(action, request)
     outcome = "accepted" if action == "accept" else "rejected"
-    if javascript:
-        response = JsonResponse({})
-    else:
-        next_path = same_site_path(request, request.POST.get("next", "")) or reverse("home")
-        response = HttpResponseRedirect(next_path, status=303)
-        _flash(response, outcome)
+    response = JsonResponse({})
     refused = consent.save(
-        request, response, choices, location=ConsentRecord.Location.BANNER, javascript=javascript
+        request, response, choices, location=ConsentRecord.Location.BANNER, javascript=True
     )
-    if javascript:
-        response.content = json.dumps(
-            {
-                "outcome": outcome,
-                "message": ACCEPTED_MESSAGE if outcome == "accepted" else REJECTED_MESSAGE,
-                "accepted": [slug for slug, value in choices.items() if value],
-                "delete": [
-                    {"name": d.name, "domain": d.domain, "path": d.path or "/"} for d in refused
-                ],
-            }
-        )
-    response["Cache-Control"] = "no-store"
+    response.content = json.dumps(
+        {
+            "outcome": outcome,
+            "message": ACCEPTED_MESSAGE if outcome == "accepted" else REJECTED_MESSAGE,
+            "accepted": [slug for slug, value in choices.items() if value],
+            "delete": [
+                {"name": d.name, "domain": d.domain, "path": d.path or "/"} for d in refused
+            ],
+        }
+    )
     return response
 
 
+@method_decorator(never_cache, name="dispatch")
 class CookieSettingsView(FormView):
-    """/cookies/: what each category is for, its cookies, and Yes/No for each optional one."""
+    """/cookies/: what each category is for, its cookies, and Yes/No for each
+    optional one. A private page: it shows the visitor's own choices."""
 
     template_name = "cookies/settings.html"
     form_class = ConsentForm
@@ -156,15 +172,13 @@ class CookieSettingsView(FormView):
         return next_path
 
     def get_context_data(self, **kwargs):
-        gpc_names = [
-            c.name.lower() for c in self.categories if c.slug in consent.gpc_categories()
-        ]
+        optional_names = [c.name.lower() for c in self.categories if not c.required]
         return super().get_context_data(
             categories=self.categories,
             visitor=self.visitor,
-            gpc_names=gpc_names,
+            gpc_names=optional_names,
             next_path=self.return_path(),
-            saved=consent.flash(self.request) == "saved",
+            saved=self.request.COOKIES.get(consent.FLASH_COOKIE) == "saved",
             **kwargs,
         )
 
@@ -176,7 +190,9 @@ class CookieSettingsView(FormView):
         if next_path := self.return_path():
             url += "?" + urlencode({"next": next_path})
         response = HttpResponseRedirect(url, status=303)
-        _flash(response, "saved")
+        response.set_cookie(
+            consent.FLASH_COOKIE, "saved", max_age=FLASH_SECONDS, httponly=True, samesite="Lax"
+        )
         consent.save(
             self.request,
             response,
@@ -189,5 +205,6 @@ class CookieSettingsView(FormView):
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)
-        response["Cache-Control"] = "no-store"
+        if context.get("saved"):  # shown once
+            response.delete_cookie(consent.FLASH_COOKIE, samesite="Lax")
         return response

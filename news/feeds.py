@@ -16,7 +16,7 @@ class CachedFeed(Feed):
     """A Feed served through the public page cache."""
 
     def __call__(self, request, *args, **kwargs):
-        return public_page(super().__call__)(request, *args, **kwargs)
+        return public_page(super().__call__, query_params=())(request, *args, **kwargs)
 
 
 class LatestNewsFeed(CachedFeed):

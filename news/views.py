@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import Http404
@@ -25,7 +26,7 @@ def years_with_counts():
     )
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(query_params=()), name="dispatch")
 class HomeView(TemplateView):
     template_name = "news/home.html"
 
@@ -34,7 +35,7 @@ class HomeView(TemplateView):
         return super().get_context_data(latest_items=latest, **kwargs)
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(query_params=()), name="dispatch")
 class NewsIndexView(TemplateView):
     template_name = "news/index.html"
 
@@ -80,7 +81,7 @@ class CategoryView(ListView):
         return super().get_context_data(category=self.category, **kwargs)
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(query_params=()), name="dispatch")
 class NewsItemView(DetailView):
     """One item. Staff who may view items also see drafts and scheduled items (previews)."""
 
@@ -88,6 +89,10 @@ class NewsItemView(DetailView):
     context_object_name = "item"
 
     def can_preview(self):
+        # Only requests with a session can be staff: asking anyone else would
+        # touch the session and make public pages vary on cookies.
+        if settings.SESSION_COOKIE_NAME not in self.request.COOKIES:
+            return False
         return self.request.user.has_perm("news.view_newsitem")
 
     def get_queryset(self):
@@ -129,11 +134,11 @@ class NewsItemView(DetailView):
             # Drafts and scheduled items must not be indexed or kept by any cache.
             response["X-Robots-Tag"] = "noindex, nofollow"
             add_never_cache_headers(response)
-            response._page_cache_skip = True
         return response
 
 
-@method_decorator(public_page, name="dispatch")
+# Any query is a page: keep searches out of the application's own cache.
+@method_decorator(public_page(query_params=("q", "page"), store=False), name="dispatch")
 class SearchView(ListView):
     template_name = "news/search.html"
     context_object_name = "items"

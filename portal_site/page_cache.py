@@ -1,165 +1,156 @@
-"""A whole-page cache for public pages, shared by anonymous visitors.
+"""Public pages: the same bytes for every anonymous visitor, cacheable anywhere.
 
-Unlike Django's per-site cache it is safe for pages that carry a CSRF form
-(the cookie banner) and pages that differ by a visitor's choices:
+@public_page marks a view whose page is public. For anonymous visitors it
 
-* the CSRF token is stored as a placeholder and each visitor gets their own
-  token on the way out;
-* the key includes the "variants" named in settings.PAGE_CACHE_VARIANTS
-  (functions of the request returning a short string, such as the visitor's
-  cookie consent), so one visitor's state never reaches another;
-* every entry belongs to a generation that ends when content changes
-  (invalidate()) or when the next scheduled item goes live
-  (settings.PUBLIC_PAGE_CHANGE_TIMERS name functions returning seconds until then);
-* with Redis, each process also keeps copies of the pages it served and of
-  the generation for settings.LOCAL_CACHE_SECONDS, so most hits never leave
-  the process; other processes notice a new generation within that time.
+* sends `Cache-Control: public` with a short `max-age` for browsers and an
+  `s-maxage` for shared caches (Varnish, a CDN) that never outlasts the moment
+  public pages next change by themselves (settings.PUBLIC_PAGE_CHANGE_TIMERS:
+  a scheduled item going live, say), plus `stale-while-revalidate` and
+  `stale-if-error`. Django's ConditionalGetMiddleware adds the ETag and
+  answers 304s;
+* keeps the page in the application's own cache (settings.PAGE_CACHE_TIMEOUT;
+  0 turns it off), for deployments without a shared cache in front. The key is
+  the path plus only the query parameters the page uses, so made-up query
+  strings (`?utm_source=…`) cannot multiply entries.
 
-PAGE_CACHE_TIMEOUT = 0 turns the cache off. Pages are cached only for requests
-without a session or messages cookie: staff, previews and flash messages are
-never cached.
+Requests with a session (staff) are served fresh and marked private.
+
+Cached pages belong to a content generation, which ends when content changes
+(invalidate(), which also purges the shared caches) or when the next timer
+fires. The cache fails open (portal_site.cache_backends): without Redis pages
+render from the database.
 """
 
 import functools
 import hashlib
-import re
+import logging
+import time
 import uuid
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.module_loading import import_string
 
-from .cache import forget_local_copy, local_copy
-from .csrf import get_token
+logger = logging.getLogger(__name__)
 
 GENERATION_KEY = "page-cache:generation"
-# Part of every entry's key: a release that changes the entries' shape must not
-# read the previous release's entries.
-ENTRY_FORMAT = 2
-CSRF_PLACEHOLDER = "__page_cache_csrf_token__"
-CSRF_FIELD = re.compile(rb'(name="csrfmiddlewaretoken" value=")[^"]*(")')
-STORED_HEADERS = ("Content-Type", "Content-Language", "Link", "Cache-Control", "Vary")
+STORED_HEADERS = ("Content-Type", "Content-Language", "Link", "X-Robots-Tag")
 
 
 def _seconds_until_content_changes():
-    default = settings.PAGE_CACHE_TIMEOUT
+    """Seconds until a timer changes public pages, or None when none is due
+    within settings.PUBLIC_PAGE_SHARED_MAX_AGE."""
     timers = (import_string(path)() for path in settings.PUBLIC_PAGE_CHANGE_TIMERS)
-    return max(1, min([int(seconds) for seconds in timers if seconds is not None] + [default]))
+    seconds = [value for value in timers if value is not None]
+    soonest = min(seconds, default=None)
+    return None if soonest is None or soonest >= settings.PUBLIC_PAGE_SHARED_MAX_AGE else soonest
 
 
 def generation():
-    """The current generation of cached pages, started afresh when it ends."""
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        value = uuid.uuid4().hex[:12]
-        cache.set(GENERATION_KEY, value, timeout=_seconds_until_content_changes())
-    return value
+    """The current content generation: {"id": …, "changes_at": epoch seconds or None}."""
+    current = cache.get(GENERATION_KEY)
+    if current is None:
+        seconds = _seconds_until_content_changes()
+        changes_at = None if seconds is None else time.time() + seconds
+        current = {"id": uuid.uuid4().hex[:12], "changes_at": changes_at}
+        timeout = settings.PUBLIC_PAGE_SHARED_MAX_AGE if seconds is None else max(1, seconds)
+        cache.add(GENERATION_KEY, current, timeout=timeout)
+    return current
+
+
+def seconds_fresh(current):
+    """How long a page of generation `current` may be kept from now."""
+    if current["changes_at"] is None:
+        return settings.PUBLIC_PAGE_SHARED_MAX_AGE
+    return max(0, round(current["changes_at"] - time.time()))
 
 
 def invalidate():
-    """Forget every cached page once the current transaction commits: at once
-    in this process, within settings.LOCAL_CACHE_SECONDS in the others."""
+    """Content shown on public pages changed: once the transaction commits, end
+    the generation of cached pages and purge the shared caches in front."""
 
-    def end_generation():
+    def content_changed():
         cache.delete(GENERATION_KEY)
-        forget_local_copy(GENERATION_KEY)
+        if settings.FRONTEND_CACHE_URLS:
+            from .tasks import purge_frontend_caches
 
-    transaction.on_commit(end_generation)
+            purge_frontend_caches.delay()
+
+    # robust: a broker or cache that is down must never fail the save.
+    transaction.on_commit(content_changed, robust=True)
 
 
-def _variant(request):
-    parts = [import_string(path)(request) for path in settings.PAGE_CACHE_VARIANTS]
-    return ":".join(parts)
+def cache_key_path(request, query_params):
+    """The path and the page's own query parameters, sorted: the cache key."""
+    pairs = sorted(
+        (name, value)
+        for name in query_params
+        for value in request.GET.getlist(name)
+        if value and not (name == "page" and value == "1")
+    )
+    return request.path + ("?" + urlencode(pairs) if pairs else "")
 
 
-def _cacheable_request(request):
-    return (
-        settings.PAGE_CACHE_TIMEOUT > 0
-        and request.method in ("GET", "HEAD")
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and "messages" not in request.COOKIES
+def add_public_headers(response, shared):
+    patch_cache_control(
+        response,
+        public=True,
+        max_age=min(settings.PUBLIC_PAGE_BROWSER_MAX_AGE, shared),
+        s_maxage=shared,
+        stale_while_revalidate=settings.PUBLIC_PAGE_STALE_WHILE_REVALIDATE,
+        stale_if_error=settings.PUBLIC_PAGE_STALE_IF_ERROR,
     )
 
 
-def _key(request):
-    path = hashlib.md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
-    return f"page-cache:{ENTRY_FORMAT}:{_variant(request)}:{path}"
+def _anonymous(request):
+    return request.method in ("GET", "HEAD") and settings.SESSION_COOKIE_NAME not in request.COOKIES
 
 
-def _lookup(key):
-    """The current generation and the entry stored under `key`, if it is of
-    that generation (an entry from an ended generation counts as missing).
-
-    Both come from this process's local copies when it has fresh ones, so a
-    hit usually costs no round trip to the shared cache.
-    """
-    current = local_copy(GENERATION_KEY, generation)
-    entry = caches["local"].get(key) if settings.LOCAL_CACHE_SECONDS else None
-    if entry is None or entry[0] != current:
-        entry = cache.get(key)
-        if entry is not None and settings.LOCAL_CACHE_SECONDS:
-            caches["local"].set(key, entry, settings.PAGE_CACHE_TIMEOUT)
-    if entry is not None and entry[0] == current:
-        return current, entry[1:]
-    return current, None
-
-
-def _response_from(entry, request):
-    # The content was stored cut where CSRF tokens go (usually nowhere or once).
-    pieces, headers, etag = entry
-    content = get_token(request).encode().join(pieces) if len(pieces) > 1 else pieces[0]
-    response = HttpResponse(content)
-    for name, value in headers.items():
-        response[name] = value
-    response["ETag"] = etag
-    return response
-
-
-def _store(key, response, current):
-    content = CSRF_FIELD.sub(rb"\1" + CSRF_PLACEHOLDER.encode() + rb"\2", response.content)
-    pieces = tuple(content.split(CSRF_PLACEHOLDER.encode()))
-    headers = {name: response[name] for name in STORED_HEADERS if name in response}
-    etag = f'"{hashlib.md5(content, usedforsecurity=False).hexdigest()}"'
-    entry = (current, pieces, headers, etag)
-    cache.set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
-    if settings.LOCAL_CACHE_SECONDS:
-        caches["local"].set(key, entry, timeout=settings.PAGE_CACHE_TIMEOUT)
-    response["ETag"] = etag
-
-
-def public_page(view):
-    """Serve `view` from the page cache to anonymous visitors."""
+def public_page(view=None, *, query_params=("page",), store=True):
+    """Serve `view` as a public page; `query_params` are the parameters it reads,
+    `store=False` keeps it out of the application's cache (search: any query)."""
+    if view is None:
+        return functools.partial(public_page, query_params=query_params, store=store)
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not _cacheable_request(request):
-            return view(request, *args, **kwargs)
-        key = _key(request)
-        current, entry = _lookup(key)
-        if entry is not None:
-            # With the headers the page was stored with, Cache-Control and Vary included.
-            response = _response_from(entry, request)
-            response["X-Page-Cache"] = "hit"
+        if not _anonymous(request):
+            response = view(request, *args, **kwargs)
+            patch_cache_control(response, private=True)
+            patch_vary_headers(response, ("Cookie",))
             return response
+
+        current = request.content_generation = generation()
+        stored = store and settings.PAGE_CACHE_TIMEOUT > 0
+        key = None
+        if stored:
+            path = cache_key_path(request, query_params).encode()
+            digest = hashlib.md5(path, usedforsecurity=False).hexdigest()
+            key = f"page-cache:{current['id']}:{digest}"
+            entry = cache.get(key)
+            if entry is not None:
+                content, headers = entry
+                response = HttpResponse(content, headers=headers)
+                add_public_headers(response, seconds_fresh(current))
+                response["X-Page-Cache"] = "hit"
+                return response
+
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
             response = response.render()
-        # Browsers revalidate with the ETag; shared caches must not store
-        # pages that carry a visitor's CSRF token or choices.
-        patch_cache_control(response, private=True, no_cache=True)
-        patch_vary_headers(response, ("Cookie",))
-        cacheable = (
-            response.status_code == 200
-            and not response.streaming
-            and not response.cookies
-            and not getattr(response, "_page_cache_skip", False)
-        )
-        if cacheable:
-            _store(key, response, current)
-        response["X-Page-Cache"] = "miss" if cacheable else "skip"
+        if "Cache-Control" in response:  # a view that decided for itself (previews)
+            return response
+        add_public_headers(response, seconds_fresh(current))
+        if stored and response.status_code == 200 and not response.streaming:
+            headers = {name: response[name] for name in STORED_HEADERS if name in response}
+            seconds = min(settings.PAGE_CACHE_TIMEOUT, seconds_fresh(current))
+            if seconds > 0:
+                cache.set(key, (response.content, headers), timeout=seconds)
+            response["X-Page-Cache"] = "miss"
         return response
 
     return wrapper

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Public pages carry no secret, so compressing them is safe (no BREACH).
+    "django.middleware.gzip.GZipMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "portal_site.middleware.AdminContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -73,7 +75,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "cookies.middleware.ConsentConfirmationMiddleware",
 ]
 
 ROOT_URLCONF = "portal_site.urls"
@@ -91,8 +92,6 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal_site.context_processors.site",
-                # {% csrf_token %} minted from one random read; see portal_site/csrf.py.
-                "portal_site.csrf.csrf",
             ],
         },
     },
@@ -124,23 +123,23 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "portal_site.cache.RedisCache",
+            # Django's RedisCache that logs and carries on when Redis is down,
+            # frozen or full: pages then render from the database.
+            "BACKEND": "portal_site.cache_backends.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
+            "OPTIONS": {
+                # Short, so that a frozen Redis costs a request a fraction of a second.
+                "socket_connect_timeout": float(os.environ.get("REDIS_TIMEOUT", 0.25)),
+                "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", 0.25)),
+            },
         }
     }
-    # Each process keeps short-lived copies of hot shared values (cached
-    # pages, the cookie policy) so that most requests need no round trip to
-    # Redis; a change made elsewhere reaches every process within this time.
-    LOCAL_CACHE_SECONDS = float(os.environ.get("LOCAL_CACHE_SECONDS", 5))
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    LOCAL_CACHE_SECONDS = 0  # the default cache is already this process's memory
-CACHES["local"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "local-copies",
-    "OPTIONS": {"MAX_ENTRIES": 500},
-}
+# After a Redis error the cache skips Redis for this long instead of waiting
+# on it in every request (portal_site.cache_backends).
+CACHE_RETRY_AFTER_SECONDS = float(os.environ.get("CACHE_RETRY_AFTER_SECONDS", 5))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -274,7 +273,9 @@ CKEDITOR_5_CONFIGS = {
 # scripts only from this origin or carrying the per-request nonce.
 SECURE_CSP = {
     "default-src": [CSP.SELF],
-    "script-src": [CSP.SELF, CSP.NONCE],
+    # No nonce: the header and the page are the same for every visitor, and
+    # every script is a file of this site.
+    "script-src": [CSP.SELF],
     "style-src": [CSP.SELF],
     "img-src": [CSP.SELF, "data:"],
     "font-src": [CSP.SELF],
@@ -298,6 +299,8 @@ ANALYTICS_ID = os.environ.get("ANALYTICS_ID", "").strip()
 if ANALYTICS_ID and not re.fullmatch(r"[A-Z]{1,3}-[A-Z0-9-]{4,30}", ANALYTICS_ID):
     raise ImproperlyConfigured("ANALYTICS_ID must look like G-XXXXXXXXXX.")
 # Google's list for Google Analytics 4 (its "Content Security Policy" guide).
+# Consent gates the analytics script in the browser, not in the header, which
+# is the same for everyone: with ANALYTICS_ID set it always allows these hosts.
 ANALYTICS_CSP = {
     "script-src": ["https://*.googletagmanager.com"],
     "img-src": ["https://*.google-analytics.com", "https://*.googletagmanager.com"],
@@ -319,9 +322,8 @@ COOKIE_CONSENT_LOG_RETENTION_DAYS = int(
     os.environ.get("COOKIE_CONSENT_LOG_RETENTION_DAYS", 2 * COOKIE_CONSENT_MAX_AGE_DAYS)
 )
 COOKIE_CONSENT_SECURE = env_bool("COOKIE_CONSENT_SECURE", not DEBUG)
-# Categories a Global Privacy Control signal (Sec-GPC: 1) refuses unless the
-# visitor says yes to them on the cookies page.
-COOKIE_CONSENT_GPC_CATEGORIES = ["marketing"]
+# Consent changes a client may make per hour before the endpoint answers 429.
+COOKIE_CONSENT_PER_HOUR = int(os.environ.get("COOKIE_CONSENT_PER_HOUR", 30))
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
@@ -350,11 +352,21 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Whole-page cache for anonymous visitors (portal_site.page_cache).
+# Public pages (portal_site.page_cache): how long shared caches (Varnish, a
+# CDN) and the application's own page cache keep them, and browsers.
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", 600))
+PUBLIC_PAGE_SHARED_MAX_AGE = int(os.environ.get("PUBLIC_PAGE_SHARED_MAX_AGE", 600))
+PUBLIC_PAGE_BROWSER_MAX_AGE = int(os.environ.get("PUBLIC_PAGE_BROWSER_MAX_AGE", 60))
+PUBLIC_PAGE_STALE_WHILE_REVALIDATE = 30
+PUBLIC_PAGE_STALE_IF_ERROR = 24 * 60 * 60
+# Shared HTTP caches to purge when content changes: comma-separated base
+# addresses (http://cache:80); empty means none.
+FRONTEND_CACHE_URLS = env_list("FRONTEND_CACHE_URLS", [])
+FRONTEND_CACHE_TIMEOUT = 2  # seconds per purge request
 # Functions returning the seconds until public pages next change by themselves
 # (a scheduled item goes live, say), or None: no cached copy, in this process or
 # in a shared cache in front, is kept past that moment. Apps add their own.
 PUBLIC_PAGE_CHANGE_TIMERS = ["news.selectors.seconds_until_next_publication"]
-# Functions of the request whose results are part of every cache key.
-PAGE_CACHE_VARIANTS = ["cookies.consent.cache_variant"]
+
+# Not an installed app, so Celery is told where its tasks are.
+CELERY_IMPORTS = ["portal_site.tasks"]

@@ -9,8 +9,11 @@ from news.sitemaps import sitemaps
 from news.views import HomeView
 
 from . import views
+from .page_cache import public_page
 
 admin.site.site_header = f"{settings.SITE_NAME} news administration"
+handler404 = "portal_site.views.page_not_found"
+
 admin.site.site_title = f"{settings.SITE_NAME} news"
 
 urlpatterns = [
@@ -21,10 +24,18 @@ urlpatterns = [
     path("cookies/", include("cookies.urls")),
     path("admin/", admin.site.urls),
     path("ckeditor5/", include("django_ckeditor_5.urls")),
-    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        public_page(sitemap, query_params=("p",)),
+        {"sitemaps": sitemaps},
+        name="sitemap",
+    ),
     path(
         "robots.txt",
-        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        public_page(
+            TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+            query_params=(),
+        ),
         name="robots",
     ),
     path("healthz/", views.healthz, name="healthz"),

@@ -1,12 +1,58 @@
-// The cookie banner without a page reload, and scripts that wait for consent.
+// The cookie banner and the scripts that wait for consent.
 //
-// Without this script the banner is a plain form that posts and comes back
-// with a confirmation; with it, the choice is sent as JSON and the banner
-// replaces itself with the confirmation, which takes focus.
+// Every public page is the same for every visitor, so the decisions are made
+// here: the page carries the banner (hidden) with the current policy version
+// and categories; this script shows it when the consent cookie holds no valid
+// consent for them, saves a choice through the JSON endpoint, and activates
+// the consent-gated scripts. Without JavaScript no non-essential cookie can be
+// set, so the banner stays hidden; /cookies/ works with its form.
 (function () {
   "use strict";
 
-  var me = document.currentScript;
+  var PENDING_KEY = "cookie-consent-pending";
+  var banner = document.querySelector("[data-cookie-banner]");
+  // Global Privacy Control counts as a "No" to every non-essential category.
+  var gpc = navigator.globalPrivacyControl === true;
+
+  function readCookie(name) {
+    var pairs = document.cookie ? document.cookie.split("; ") : [];
+    for (var i = 0; i < pairs.length; i++) {
+      var at = pairs[i].indexOf("=");
+      if (pairs[i].slice(0, at) === name) {
+        return decodeURIComponent(pairs[i].slice(at + 1).replace(/^"|"$/g, ""));
+      }
+    }
+    return null;
+  }
+
+  // The payload of Django's signed value "payload:timestamp:signature"
+  // (base64url JSON). The server checks the signature; the script only reads.
+  function readConsent(config) {
+    var value = readCookie(config.cookieName);
+    if (!value) {
+      return null;
+    }
+    try {
+      var payload = value.split(":")[0].replace(/-/g, "+").replace(/_/g, "/");
+      var data = JSON.parse(atob(payload));
+      var age = Date.now() / 1000 - data.t;
+      var complete = config.categories.every(function (slug) {
+        return typeof data.c[slug] === "boolean";
+      });
+      if (data.v !== config.version || age < -300 || age > config.maxAge || !complete) {
+        return null;
+      }
+      return {choices: data.c, perCategory: data.p === true};
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function acceptedCategories(consent, categories) {
+    return categories.filter(function (slug) {
+      return consent.choices[slug] === true && (!gpc || consent.perCategory);
+    });
+  }
 
   // <script type="text/plain" data-cookie-category="analytics" src="…"> blocks
   // become real scripts once their category is accepted. Only external (src)
@@ -64,69 +110,103 @@
     });
   }
 
-  function setUpBanner(banner) {
-    var form = banner.querySelector("[data-cookie-form]");
-    var question = banner.querySelector("[data-cookie-question]");
-
-    Array.prototype.forEach.call(banner.querySelectorAll("[data-hide-cookie-message]"), function (button) {
-      button.addEventListener("click", function (event) {
-        event.preventDefault();
-        banner.hidden = true;
-      });
-    });
-
-    if (!form || !window.fetch || !window.JSON) {
-      return;
-    }
-    form.addEventListener("submit", function (event) {
-      var submitter = event.submitter;
-      if (!submitter || submitter.name !== "cookies") {
-        return;
+  function remember(pending) {
+    try {
+      if (pending) {
+        sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
+      } else {
+        sessionStorage.removeItem(PENDING_KEY);
       }
-      event.preventDefault();
-      var token = form.querySelector("[name=csrfmiddlewaretoken]").value;
-      fetch(form.action, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: {
-          "Content-Type": "application/json",
-          "Accept": "application/json",
-          "X-CSRFToken": token
-        },
-        body: JSON.stringify({cookies: submitter.value})
-      }).then(function (response) {
-        if (!response.ok) {
-          throw new Error("consent not saved: " + response.status);
-        }
-        return response.json();
-      }).then(function (data) {
-        deleteCookies(data.delete || []);
-        activate(data.accepted || []);
-        showChoices(data.accepted || []);
-        var confirmation = banner.querySelector('[data-cookie-confirmation="' + data.outcome + '"]');
+    } catch (error) { /* storage refused: the choice is still sent */ }
+  }
+
+  function pendingChoice(config) {
+    try {
+      var pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) || "null");
+      return pending && pending.version === config.version ? pending : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // Send the choice. keepalive lets the request finish when the visitor
+  // leaves the page at once; until the answer arrives the choice is kept in
+  // sessionStorage, and the next page sends it again.
+  function send(config, action) {
+    remember({action: action, version: config.version});
+    return fetch(config.url, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive: true,
+      headers: {"Content-Type": "application/json", "Accept": "application/json"},
+      body: JSON.stringify({cookies: action})
+    }).then(function (response) {
+      remember(null);
+      return response.ok ? response.json() : null;
+    }).then(function (data) {
+      if (data) {
+        deleteCookies(data["delete"] || []);
+      }
+    });
+  }
+
+  function choose(config, action) {
+    var accepted = action === "accept" ? config.categories : [];
+    activate(accepted);
+    showChoices(accepted);
+    return send(config, action);
+  }
+
+  function setUpBanner(config) {
+    var question = banner.querySelector("[data-cookie-question]");
+    Array.prototype.forEach.call(banner.querySelectorAll("[data-cookie-choice]"), function (button) {
+      button.addEventListener("click", function () {
+        var action = button.value;
+        choose(config, action).catch(function () { /* kept pending for the next page */ });
+        var confirmation = banner.querySelector(
+          '[data-cookie-confirmation="' + (action === "accept" ? "accepted" : "rejected") + '"]'
+        );
         question.hidden = true;
         confirmation.hidden = false;
         confirmation.focus();
-      }).catch(function () {
-        // Fall back to the form: the server answers it without JavaScript.
-        var choice = document.createElement("input");
-        choice.type = "hidden";
-        choice.name = "cookies";
-        choice.value = submitter.value;
-        form.appendChild(choice);
-        HTMLFormElement.prototype.submit.call(form);
+      });
+    });
+    Array.prototype.forEach.call(banner.querySelectorAll("[data-hide-cookie-message]"), function (button) {
+      button.addEventListener("click", function () {
+        banner.hidden = true;
       });
     });
   }
 
-  var accepted = ((me && me.getAttribute("data-accepted")) || "").split(" ").filter(Boolean);
   function start() {
-    activate(accepted);
-    var banner = document.querySelector("[data-cookie-banner]");
-    if (banner) {
-      setUpBanner(banner);
+    if (!banner) {
+      return;
     }
+    var config = {
+      version: parseInt(banner.getAttribute("data-policy-version"), 10),
+      categories: (banner.getAttribute("data-categories") || "").split(" ").filter(Boolean),
+      cookieName: banner.getAttribute("data-cookie-name"),
+      maxAge: parseInt(banner.getAttribute("data-max-age"), 10),
+      url: banner.getAttribute("data-consent-url")
+    };
+    var consent = readConsent(config);
+    if (consent) {
+      activate(acceptedCategories(consent, config.categories));
+      return;
+    }
+    var pending = pendingChoice(config);
+    if (pending) {
+      // Chosen on the previous page, whose request may not have finished.
+      choose(config, gpc ? "reject" : pending.action).catch(function () {});
+      return;
+    }
+    if (gpc || !window.fetch) {
+      return; // a refusal already, or no way to save a choice: no banner
+    }
+    setUpBanner(config);
+    banner.hidden = false;
   }
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", start);
   } else {

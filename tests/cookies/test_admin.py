@@ -55,19 +55,22 @@ def test_admin_pages_load(admin_client, cookie_defaults):
     assert "_ga_*" in page
 
 
-def test_ask_everyone_again_bumps_the_version(admin_client, cookie_defaults, client):
-    client.post("/cookies/consent/", {"cookies": "accept"})
-    assert "Accept additional cookies" not in client.get("/").content.decode()
+def test_ask_everyone_again_bumps_the_version(
+    admin_client, cookie_defaults, client, django_capture_on_commit_callbacks
+):
+    assert 'data-policy-version="1"' in client.get("/").content.decode()
     policy = ConsentPolicy.objects.get()
-    response = admin_client.post(
-        reverse("admin:cookies_consentpolicy_changelist"),
-        {"action": "ask_everyone_again", "_selected_action": [policy.pk]},
-        follow=True,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse("admin:cookies_consentpolicy_changelist"),
+            {"action": "ask_everyone_again", "_selected_action": [policy.pk]},
+            follow=True,
+        )
     assert "now version 2" in response.content.decode()
     assert ConsentPolicy.objects.get().version == 2
     assert consent.current_policy().version == 2
-    assert "Accept additional cookies" in client.get("/").content.decode()
+    # Every page's banner carries the new version, so the script asks again.
+    assert 'data-policy-version="2"' in client.get("/").content.decode()
 
 
 def test_policy_cannot_be_added_twice_or_deleted(admin_client, cookie_defaults):

@@ -1,4 +1,4 @@
-"""The item lists (news_list tag) and the pagination of archive and category pages."""
+"""The item lists (templates/news/_news_list.html) and the pagination of archives."""
 
 import datetime
 
@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 def render_list(items, **options):
     arguments = " ".join(f"{name}={value!r}" for name, value in options.items())
-    template = Template("{% load news_lists %}{% news_list items " + arguments + " %}")
+    template = Template('{% include "news/_news_list.html" with items=items ' + arguments + " %}")
     return template.render(Context({"items": items}))
 
 
@@ -26,7 +26,7 @@ class TestNewsList:
         assert '<time datetime="2020-03-04">04/03/2020</time>' in html
         assert '<time datetime="2019-12-31">31/12/2019</time>' in html
         assert html.index("First") < html.index("Second")
-        assert html.count('<strong class="tag">Update</strong>') == 2
+        assert html.count('<a class="tag" href="/news/category/update/">Update</a>') == 2
 
     def test_text_is_escaped(self, make_item, category):
         category.name = "Updates & <b>news</b>"
@@ -46,7 +46,9 @@ class TestNewsList:
         assert '<span class="visually-hidden"> about Scheduled Maintenance</span>' in html
 
     def test_empty_list_says_so(self):
-        template = Template("{% load news_lists %}{% news_list items empty_message=message %}")
+        template = Template(
+            '{% include "news/_news_list.html" with items=items empty_message=message %}'
+        )
         context = Context({"items": NewsItem.objects.none(), "message": "Nothing <here>"})
         assert "<li>Nothing &lt;here&gt;</li>" in template.render(context)
 
