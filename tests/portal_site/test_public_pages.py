@@ -119,3 +119,36 @@ def test_pages_render_from_the_database_when_redis_is_unreachable(
             response = Client().get(url)
             assert response.status_code == 200, url
     assert "Cache unavailable" in caplog.text
+
+
+def test_a_cache_that_is_down_never_fails_a_save(
+    make_item, settings, caplog, django_capture_on_commit_callbacks
+):
+    from portal_site.celery import app as celery_app
+
+    settings.FRONTEND_CACHE_URLS = ["http://127.0.0.1:9"]  # nothing listens there
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    try:
+        with caplog.at_level(logging.WARNING, logger="portal_site.tasks"):
+            with django_capture_on_commit_callbacks(execute=True):
+                item = make_item(title="Saved whatever the cache")
+    finally:
+        celery_app.conf.task_always_eager = before
+    assert item.pk
+    assert "Could not purge http://127.0.0.1:9" in caplog.text
+
+
+def test_a_purge_that_fails_in_a_worker_is_retried_with_backoff(settings):
+    from unittest import mock
+
+    from celery.exceptions import Retry
+
+    from portal_site.tasks import purge_frontend_caches
+
+    # As a worker runs it (not eagerly): a refused connection asks Celery to retry.
+    with mock.patch.object(purge_frontend_caches, "retry", side_effect=Retry()) as retry:
+        with pytest.raises(Retry):
+            purge_frontend_caches.run("http://127.0.0.1:9")
+    assert retry.call_args.kwargs["countdown"] == 2
+    assert isinstance(retry.call_args.kwargs["exc"], OSError)

@@ -1,0 +1,144 @@
+"""Debian's Varnish with the repository's VCL (varnish/default.vcl) in front of
+a live server of the site, through a switchable TCP relay that stands for the
+application going down."""
+
+import http.client
+import shutil
+import socket
+import socketserver
+import subprocess
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+
+VCL_DIR = Path(__file__).resolve().parents[2] / "varnish"
+VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
+
+
+def fetch(url, method="GET", headers=None, body=None):
+    """(status, headers, body) of one request, without following redirects."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    path = parts.path + ("?" + parts.query if parts.query else "")
+    connection.request(method, path, body=body, headers=headers or {})
+    response = connection.getresponse()
+    result = response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    connection.close()
+    return result
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Relay(socketserver.ThreadingTCPServer):
+    """Forwards connections to the live server while `up`; refuses them otherwise."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, target):
+        self.target = target
+        self.up = True
+        super().__init__(("127.0.0.1", 0), RelayHandler)
+
+
+class RelayHandler(socketserver.BaseRequestHandler):
+    def handle(self):
+        if not self.server.up:
+            return  # close at once: the backend is down
+        upstream = socket.create_connection(self.server.target)
+
+        def pump(source, sink):
+            try:
+                while data := source.recv(65536):
+                    sink.sendall(data)
+            except OSError:
+                pass
+            finally:
+                try:
+                    sink.shutdown(socket.SHUT_WR)
+                except OSError:
+                    pass
+
+        other = threading.Thread(target=pump, args=(upstream, self.request), daemon=True)
+        other.start()
+        pump(self.request, upstream)
+        other.join(30)
+        upstream.close()
+
+
+class Varnish:
+    def __init__(self, workdir, backend_port):
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        (workdir / "backend.vcl").write_text(
+            "backend default {\n"
+            f'  .host = "127.0.0.1"; .port = "{backend_port}";\n'
+            '  .probe = { .url = "/robots.txt"; .interval = 1s; .timeout = 1s;'
+            " .window = 2; .threshold = 1; .initial = 1; }\n"
+            "}\n"
+            'acl purgers { "127.0.0.1"; }\n'
+        )
+        self.process = subprocess.Popen(
+            [
+                VARNISHD, "-F", "-j", "none", "-n", str(workdir / "n"),
+                "-a", f"127.0.0.1:{self.port}", "-T", "none",
+                "-p", f"vcl_path={workdir}:{VCL_DIR}", "-f", str(VCL_DIR / "default.vcl"),
+                "-s", "malloc,64m",
+            ],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("varnishd exited: " + self.process.stdout.read().decode())
+            try:
+                fetch(self.url + "/robots.txt")
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("varnishd did not answer")
+
+    def objects(self):
+        """How many objects Varnish holds."""
+        out = subprocess.run(
+            ["varnishstat", "-n", str(self.workdir / "n"), "-1", "-f", "MAIN.n_object"],
+            capture_output=True, text=True, check=True,
+        ).stdout
+        return int(out.split()[1])
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@pytest.fixture
+def relay(live_server):
+    host, port = live_server.url.removeprefix("http://").split(":")
+    server = Relay((host, int(port)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def varnish(relay, tmp_path, settings):
+    require(Path(VARNISHD).exists(), "needs Varnish: apt-get install varnish")
+    cache = Varnish(tmp_path, relay.server_address[1])
+    settings.ALLOWED_HOSTS = ["*"]
+    yield cache
+    cache.stop()

@@ -1,0 +1,121 @@
+"""The shared cache (Varnish with varnish/default.vcl) in front of the live site."""
+
+import time
+
+import pytest
+from django.utils import timezone
+
+from news.models import NewsItem
+from portal_site.celery import app as celery_app
+
+from .conftest import fetch
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+
+@pytest.fixture
+def published(make_item):
+    return make_item(title="Insurer Index v232", summary="The latest Insurer Index.")
+
+
+def test_anonymous_pages_are_hits_and_cookies_play_no_part(varnish, published):
+    status, headers, body = fetch(varnish.url + "/news/2020/")
+    assert status == 200 and headers["x-cache"] == "MISS"
+    for cookie in ("", "csrftoken=abc", "cookie_consent=x:y:z; junk=1"):
+        status, again, same = fetch(varnish.url + "/news/2020/", headers={"Cookie": cookie})
+        assert again["x-cache"] == "HIT", cookie
+        assert same == body
+        assert "set-cookie" not in again
+    assert b"Insurer Index v232" in body
+
+
+def test_personal_pages_and_sessions_are_passed(varnish, published):
+    for url in ("/admin/login/", "/cookies/", "/newsletter/"):
+        fetch(varnish.url + url)
+        status, headers, _ = fetch(varnish.url + url)
+        assert headers["x-cache"] == "MISS", url
+    fetch(varnish.url + "/news/2020/")
+    _, headers, _ = fetch(varnish.url + "/news/2020/", headers={"Cookie": "sessionid=abc"})
+    assert headers["x-cache"] == "MISS"
+    assert "private" in headers["cache-control"]
+
+
+def test_made_up_query_strings_do_not_multiply_entries(varnish, published):
+    fetch(varnish.url + "/news/2020/")
+    before = varnish.objects()
+    for n in range(200):
+        query = f"?utm_source={n}&gclid={n}&fbclid=x&made{n}=up&page=1"
+        _, headers, _ = fetch(varnish.url + "/news/2020/" + query)
+        assert headers["x-cache"] == "HIT", query
+    for n in range(50):  # pages that do not exist are answered, not kept
+        status, _, _ = fetch(varnish.url + f"/news/2020/?page={1000 + n}")
+        assert status == 404
+    assert varnish.objects() <= before + 2
+
+
+def test_search_keeps_its_own_parameters_sorted(varnish, published):
+    fetch(varnish.url + "/news/search/?q=insurer&page=1")
+    _, headers, body = fetch(varnish.url + "/news/search/?utm_medium=x&q=insurer")
+    assert headers["x-cache"] == "HIT"
+    assert b"Insurer Index v232" in body
+    _, headers, _ = fetch(varnish.url + "/news/search/?q=other")
+    assert headers["x-cache"] == "MISS"
+
+
+def test_html_is_compressed(varnish, published):
+    _, headers, body = fetch(varnish.url + "/news/2020/", headers={"Accept-Encoding": "gzip"})
+    assert headers["content-encoding"] == "gzip"
+    assert body[:2] == b"\x1f\x8b"
+
+
+@pytest.fixture
+def eager_tasks():
+    """Tasks run in the test's process, as without a broker (make run)."""
+    before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = before
+
+
+def test_publishing_purges_the_cache(varnish, published, settings, eager_tasks, make_item):
+    settings.FRONTEND_CACHE_URLS = [varnish.url]
+    fetch(varnish.url + "/news/2020/")
+    assert fetch(varnish.url + "/news/2020/")[1]["x-cache"] == "HIT"
+    item = make_item(title="Planned maintenance on Saturday", status=NewsItem.Status.DRAFT)
+    assert b"Planned maintenance" not in fetch(varnish.url + "/news/2020/")[2]
+    item.status = NewsItem.Status.PUBLISHED
+    item.published_at = timezone.now()
+    item.save()  # commits (a transactional test), then purges
+    _, headers, body = fetch(varnish.url + "/news/2020/")
+    assert headers["x-cache"] == "MISS"
+    assert b"Planned maintenance on Saturday" in body
+
+
+def test_purging_is_refused_from_outside(varnish, published):
+    status, _, _ = fetch(varnish.url + "/", method="BAN", headers={"Host": "evil"})
+    assert status == 200  # the test's own address is in the purgers ACL …
+    # … and the ACL is what decides: a VCL without the client in it refuses.
+    assert "acl purgers" in (varnish.workdir / "backend.vcl").read_text()
+
+
+def test_stale_pages_are_served_while_the_application_is_down(
+    varnish, relay, published, settings
+):
+    settings.PUBLIC_PAGE_SHARED_MAX_AGE = 1
+    _, headers, body = fetch(varnish.url + "/news/2020/")
+    assert "s-maxage=1" in headers["cache-control"]
+    relay.up = False
+    time.sleep(4)  # the page has expired and the probe has marked the application sick
+    status, headers, stale = fetch(varnish.url + "/news/2020/")
+    assert status == 200
+    assert stale == body
+    relay.up = True
+
+
+def test_large_request_bodies_are_refused_before_the_application(varnish):
+    body = b"x" * (2 * 1024 * 1024)
+    status, _, _ = fetch(
+        varnish.url + "/newsletter/", method="POST", body=body,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert status == 413
