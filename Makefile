@@ -27,6 +27,11 @@ run: install  ## migrate, load the demo content and serve on 127.0.0.1:$(PORT)
 	@echo "Create an admin account with: $(BIN)/python manage.py createsuperuser"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+run-cached: install  ## as run, behind Debian's Varnish (installed if missing) on $(PORT)
+	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py load_demo_content
+	PORT=$(PORT) varnish/run-cached.sh
+
 test: install  ## run the whole suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -44,4 +49,4 @@ bench: install  ## news pages against a constant page (needs PostgreSQL and Redi
 bench-newsletter: install  ## a digest to 10,000 and 100,000 subscribers against raw smtplib
 	$(BIN)/python bench/newsletter_digest.py
 
-.PHONY: help install run test lint worker bench bench-newsletter
+.PHONY: help install run run-cached test lint worker bench bench-newsletter
