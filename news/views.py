@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
+from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView, RedirectView, TemplateView
 
 from portal_site.page_cache import public_page
@@ -123,10 +124,15 @@ class NewsItemView(DetailView):
         context = super().get_context_data(**kwargs)
         item = self.object
         context["is_preview"] = not item.is_public
-        if not context["is_preview"]:
-            older, newer = NewsItem.objects.published().neighbours(item)
-            context.update(previous_item=older, next_item=newer)
         return context
+
+    @cached_property
+    def neighbours(self):
+        """(older, newer) items, read by the template only when its fragment
+        cache for them (per content generation) is empty."""
+        if not self.object.is_public:
+            return None, None
+        return NewsItem.objects.published().neighbours(self.object)
 
     def render_to_response(self, context, **response_kwargs):
         response = super().render_to_response(context, **response_kwargs)

@@ -95,6 +95,18 @@ def cache_key_path(request, query_params):
     return request.path + ("?" + urlencode(pairs) if pairs else "")
 
 
+def _lookup(key):
+    """The current generation and the page stored under `key` if it belongs to
+    it, in one round trip to the cache. One entry per address: a new
+    generation's page replaces the old one."""
+    found = cache.get_many([GENERATION_KEY, key])
+    current = found.get(GENERATION_KEY) or generation()
+    entry = found.get(key)
+    if entry is not None and entry[0] == current["id"]:
+        return current, entry[1:]
+    return current, None
+
+
 def add_public_headers(response, shared):
     patch_cache_control(
         response,
@@ -124,20 +136,20 @@ def public_page(view=None, *, query_params=("page",), store=True):
             patch_vary_headers(response, ("Cookie",))
             return response
 
-        current = request.content_generation = generation()
         stored = store and settings.PAGE_CACHE_TIMEOUT > 0
-        key = None
         if stored:
             path = cache_key_path(request, query_params).encode()
-            digest = hashlib.md5(path, usedforsecurity=False).hexdigest()
-            key = f"page-cache:{current['id']}:{digest}"
-            entry = cache.get(key)
+            key = "page-cache:" + hashlib.md5(path, usedforsecurity=False).hexdigest()
+            current, entry = _lookup(key)
             if entry is not None:
                 content, headers = entry
                 response = HttpResponse(content, headers=headers)
                 add_public_headers(response, seconds_fresh(current))
                 response["X-Page-Cache"] = "hit"
                 return response
+        else:
+            current = generation()
+        request.content_generation = current
 
         response = view(request, *args, **kwargs)
         if hasattr(response, "render") and callable(response.render):
@@ -149,7 +161,7 @@ def public_page(view=None, *, query_params=("page",), store=True):
             headers = {name: response[name] for name in STORED_HEADERS if name in response}
             seconds = min(settings.PAGE_CACHE_TIMEOUT, seconds_fresh(current))
             if seconds > 0:
-                cache.set(key, (response.content, headers), timeout=seconds)
+                cache.set(key, (current["id"], response.content, headers), timeout=seconds)
             response["X-Page-Cache"] = "miss"
         return response
 
