@@ -35,6 +35,11 @@ sub vcl_recv {
     }
 
     if (req.method != "GET" && req.method != "HEAD") {
+        # Read the whole body before the application sees the request, so that
+        # a client sending it slowly holds a Varnish thread, not a gunicorn worker.
+        if (req.http.Content-Length && !std.cache_req_body(26214400B)) {
+            return (synth(413, "Request body too large"));
+        }
         return (pass);
     }
     # Personal pages and anyone signed in (staff) go straight to the application.

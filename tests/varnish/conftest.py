@@ -47,13 +47,27 @@ class Relay(socketserver.ThreadingTCPServer):
     def __init__(self, target):
         self.target = target
         self.up = True
+        self.open_connections = self.most_open_connections = 0
+        self.lock = threading.Lock()
         super().__init__(("127.0.0.1", 0), RelayHandler)
+
+    def count(self, change):
+        with self.lock:
+            self.open_connections += change
+            self.most_open_connections = max(self.most_open_connections, self.open_connections)
 
 
 class RelayHandler(socketserver.BaseRequestHandler):
     def handle(self):
         if not self.server.up:
             return  # close at once: the backend is down
+        self.server.count(+1)
+        try:
+            self.relay()
+        finally:
+            self.server.count(-1)
+
+    def relay(self):
         upstream = socket.create_connection(self.server.target)
 
         def pump(source, sink):

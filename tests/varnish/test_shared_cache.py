@@ -1,5 +1,7 @@
 """The shared cache (Varnish with varnish/default.vcl) in front of the live site."""
 
+import socket
+import threading
 import time
 
 import pytest
@@ -119,3 +121,45 @@ def test_large_request_bodies_are_refused_before_the_application(varnish):
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert status == 413
+
+
+def trickle(port, sent_at_once, trickled, seconds):
+    """A client that sends `sent_at_once`, then `trickled` a byte every half second."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(sent_at_once)
+    deadline = time.monotonic() + seconds
+    for byte in trickled:
+        if time.monotonic() > deadline:
+            break
+        try:
+            sock.send(bytes([byte]))
+        except OSError:
+            break
+        time.sleep(0.5)
+    return sock
+
+
+def test_slow_clients_do_not_hold_the_application(varnish, relay, published):
+    """Fifty clients sending their headers or their bodies a byte at a time
+    reach no further than Varnish; other visitors are served meanwhile."""
+    heads = [(b"GET /news/2020/ HTTP/1.1\r\nHost: x\r\n", b"X-Slow: " + b"a" * 40)] * 25 + [
+        (b"POST /newsletter/ HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+         b"Content-Length: 100\r\n\r\n", b"b" * 40)
+    ] * 25
+    relay.most_open_connections = 0
+    threads = [
+        threading.Thread(target=trickle, args=(varnish.port, *head, 8), daemon=True)
+        for head in heads
+    ]
+    for thread in threads:
+        thread.start()
+    time.sleep(2)  # every slow client is connected and sending
+    for _ in range(20):
+        started = time.monotonic()
+        status, _, body = fetch(varnish.url + "/news/2020/")
+        assert status == 200 and b"Insurer Index v232" in body
+        assert time.monotonic() - started < 2
+        status, _, _ = fetch(varnish.url + "/cookies/")  # passed to the application
+        assert status == 200
+    # The application never saw the slow clients: only the few real requests.
+    assert relay.most_open_connections <= 4
