@@ -164,6 +164,13 @@ class ReviewedAdminMixin:
         self._audit_status(request, obj, revision, change)
         self._after_save(request, revision)
 
+    def construct_change_message(self, request, form, formsets, add=False):
+        if getattr(request, "_editorial_proposed", False):
+            # The related rows were not saved: describe the proposal instead.
+            revision = request._editorial_revision
+            return f"Proposed revision {revision.number} for review; the live version is unchanged."
+        return super().construct_change_message(request, form, formsets, add)
+
     def _audit_status(self, request, obj, revision, change):
         was_live = change and _is_live(obj)
         pending = getattr(obj, "_editorial_pending", None)

@@ -18,7 +18,8 @@ def _admin_url(revision, view):
 
 def publishers(model):
     users = get_user_model().objects.with_perm(
-        publish_permission(model), is_active=True, include_superusers=False
+        publish_permission(model), is_active=True, include_superusers=False,
+        backend="django.contrib.auth.backends.ModelBackend",
     )
     return sorted({user.email for user in users if user.email})
 
