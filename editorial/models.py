@@ -6,7 +6,7 @@ live content is kept here as a pending revision until a Publisher publishes it.
 """
 
 from django.conf import settings
-from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -103,7 +103,8 @@ class ReviewedModel(models.Model):
     Publishing needs the permission "<app>.publish_<model>".
     """
 
-    revisions = GenericRelation(Revision)
+    # Revisions are not deleted with their object (no GenericRelation): the
+    # history of a deleted item stays for the audit log's sake.
     editorial_fields = None
     editorial_related = {}
     editorial_rich_text = ()  # fields compared as readable text rather than HTML
