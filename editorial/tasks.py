@@ -31,6 +31,6 @@ def queue_review_email(revision, kind):
         try:
             send_review_email.delay(revision.pk, kind)
         except Exception:
-            logger.exception("Could not queue the %s email for revision %s", kind, revision.pk)
+            logger.exception("The %s email for revision %s was not sent", kind, revision.pk)
 
     transaction.on_commit(enqueue)
