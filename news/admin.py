@@ -2,6 +2,10 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django_ckeditor_5.widgets import CKEditor5Widget
 
+from editorial import revisions as workflow
+from editorial.admin_mixins import ReviewedAdminMixin, ReviewedInlineMixin
+from editorial.models import AuditEntry
+
 from .models import Category, Document, NewsItem, OldAddress
 
 
@@ -13,7 +17,7 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(ReviewedInlineMixin, admin.TabularInline):
     model = Document
     extra = 1
     fields = ["title", "file", "position", "link"]
@@ -26,7 +30,7 @@ class DocumentInline(admin.TabularInline):
         return format_html('<a href="{0}">{0}</a> ({1})', document.file.url, document.label)
 
 
-class OldAddressInline(admin.TabularInline):
+class OldAddressInline(ReviewedInlineMixin, admin.TabularInline):
     model = OldAddress
     extra = 0
     fields = ["archive_year", "slug"]
@@ -34,8 +38,10 @@ class OldAddressInline(admin.TabularInline):
 
 
 @admin.register(NewsItem)
-class NewsItemAdmin(admin.ModelAdmin):
-    list_display = ["title", "category", "date", "archive_year", "status", "published_at"]
+class NewsItemAdmin(ReviewedAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "title", "category", "date", "archive_year", "status", "published_at", "expires_at",
+    ]
     list_filter = ["status", "category", "archive_year"]
     search_fields = ["title", "summary"]
     date_hierarchy = "date"
@@ -46,9 +52,11 @@ class NewsItemAdmin(admin.ModelAdmin):
     save_on_top = True
     fieldsets = [
         (None, {"fields": ["title", "slug", "category", "date", "archive_year", "position"]}),
-        ("Content", {"fields": ["summary", "body", "author"]}),
-        ("Publication", {"fields": ["status", "published_at"]}),
+        ("Content", {"fields": ["summary", "body", "decorative_images", "author"]}),
+        ("Publication", {"fields": ["status", "published_at", "expires_at"]}),
     ]
+    preview_template = "news/item.html"
+    preview_object_name = "item"
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "body":
@@ -56,27 +64,34 @@ class NewsItemAdmin(admin.ModelAdmin):
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_publish_permission(self, request):
-        return request.user.has_perm("news.publish_newsitem")
-
-    def get_readonly_fields(self, request, obj=None):
-        # Editors write drafts; only publishers decide what goes live.
-        if self.has_publish_permission(request):
-            return []
-        return ["status"]
+        return self.can_publish(request)
 
     def save_model(self, request, obj, form, change):
+        # Editors write drafts (status is read-only for them); only Publishers
+        # decide what goes live.
         if not self.has_publish_permission(request) and not change:
             obj.status = NewsItem.Status.DRAFT
         super().save_model(request, obj, form, change)
 
     @admin.action(description="Publish the selected items", permissions=["publish"])
     def publish(self, request, queryset):
-        count = 0
+        published, refused = 0, []
         for item in queryset.exclude(status=NewsItem.Status.PUBLISHED):
-            item.status = NewsItem.Status.PUBLISHED
+            if item.publication_problems():
+                refused.append(item.title)
+                continue
+            item.publish()
             item.save()
-            count += 1
-        self.message_user(request, f"Published {count} item(s).", messages.SUCCESS)
+            workflow.record_status_change(item, request.user, AuditEntry.Action.PUBLISH, bulk=True)
+            published += 1
+        self.message_user(request, f"Published {published} item(s).", messages.SUCCESS)
+        if refused:
+            self.message_user(
+                request,
+                "Not published, their body needs fixing first (open each for details): "
+                + "; ".join(refused),
+                messages.ERROR,
+            )
 
     @admin.action(description="Unpublish the selected items", permissions=["publish"])
     def unpublish(self, request, queryset):
@@ -84,5 +99,8 @@ class NewsItemAdmin(admin.ModelAdmin):
         for item in queryset.filter(status=NewsItem.Status.PUBLISHED):
             item.status = NewsItem.Status.DRAFT
             item.save()
+            workflow.record_status_change(
+                item, request.user, AuditEntry.Action.UNPUBLISH, bulk=True
+            )
             count += 1
         self.message_user(request, f"Unpublished {count} item(s).", messages.SUCCESS)

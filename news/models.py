@@ -1,12 +1,16 @@
 import os
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from editorial.models import ReviewedModel
+
+from .accessibility import body_problems
 from .sanitize import clean_html
 from .storage import random_name
 from .validators import validate_document
@@ -36,8 +40,14 @@ class Category(models.Model):
 
 class NewsItemQuerySet(models.QuerySet):
     def published(self):
-        """Items the public may see: published, and their publication time has come."""
-        return self.filter(status=NewsItem.Status.PUBLISHED, published_at__lte=timezone.now())
+        """Items the public may see: published, their publication time has come
+        and their expiry time (if any) has not."""
+        now = timezone.now()
+        return self.filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now),
+            status=NewsItem.Status.PUBLISHED,
+            published_at__lte=now,
+        )
 
     def for_listing(self):
         """Items with their category, without the body, in one query (feeds, emails)."""
@@ -71,7 +81,7 @@ class NewsItemQuerySet(models.QuerySet):
         return older, newer
 
 
-class NewsItem(models.Model):
+class NewsItem(ReviewedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
@@ -94,11 +104,24 @@ class NewsItem(models.Model):
         help_text="Plain text shown in lists, feeds and emails.",
     )
     body = models.TextField(blank=True)
+    decorative_images = models.BooleanField(
+        "images without alternative text are decorative",
+        default=False,
+        help_text="Tick only if the images you left without alternative text carry no "
+        "information (screen readers skip them).",
+    )
     status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(
         "publication time",
         default=timezone.now,
         help_text="A published item stays hidden until this time.",
+    )
+    expires_at = models.DateTimeField(
+        "expiry time",
+        null=True,
+        blank=True,
+        help_text="Leave empty to keep the item online. At this time the item leaves every "
+        "public page, feed, sitemap and search.",
     )
     position = models.PositiveIntegerField(
         default=0, help_text="Order among items with the same date, lowest first."
@@ -137,6 +160,31 @@ class NewsItem(models.Model):
     def __str__(self):
         return self.title
 
+    editorial_fields = [
+        "title", "slug", "category", "date", "archive_year", "position", "summary", "body",
+        "decorative_images", "author", "status", "published_at", "expires_at",
+    ]
+    editorial_related = {"documents": ["title", "file", "position"]}
+    editorial_rich_text = ("body",)
+
+    def publish(self, at=None):
+        if at is not None:
+            self.published_at = at
+        elif not self.is_live and self.published_at < timezone.now():
+            self.published_at = timezone.now()  # "publish now" for an old draft
+        self.status = self.Status.PUBLISHED
+
+    def publication_problems(self):
+        """{field: [messages]} of what must be fixed before review or publication."""
+        problems = body_problems(self.body, self.decorative_images)
+        return {"body": problems} if problems else {}
+
+    def clean(self):
+        if self.expires_at and self.published_at and self.expires_at <= self.published_at:
+            raise ValidationError(
+                {"expires_at": "Enter an expiry time after the publication time."}
+            )
+
     def save(self, *args, **kwargs):
         if not self.archive_year:
             self.archive_year = self.date.year
@@ -152,7 +200,21 @@ class NewsItem(models.Model):
 
     @property
     def is_public(self):
-        return self.status == self.Status.PUBLISHED and self.published_at <= timezone.now()
+        now = timezone.now()
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at <= now
+            and (self.expires_at is None or self.expires_at > now)
+        )
+
+    @property
+    def has_expired(self):
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_live(self):
+        """Published (online now or scheduled): what only Publishers may change."""
+        return self.status == self.Status.PUBLISHED
 
     def _unique_slug(self):
         base = slugify(self.title)[:190] or "item"

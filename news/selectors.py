@@ -22,12 +22,19 @@ def categories():
 
 
 def seconds_until_next_publication():
-    """Seconds until the next scheduled item goes live, or None if none is scheduled."""
+    """Seconds until the next scheduled item goes live or the next live item
+    expires, or None if nothing is due to change."""
     now = timezone.now()
-    next_time = (
-        NewsItem.objects.filter(status=NewsItem.Status.PUBLISHED, published_at__gt=now)
+    live = NewsItem.objects.filter(status=NewsItem.Status.PUBLISHED)
+    times = [
+        live.filter(published_at__gt=now)
         .order_by("published_at")
         .values_list("published_at", flat=True)
-        .first()
-    )
-    return None if next_time is None else (next_time - now).total_seconds()
+        .first(),
+        live.filter(expires_at__gt=now)
+        .order_by("expires_at")
+        .values_list("expires_at", flat=True)
+        .first(),
+    ]
+    times = [time for time in times if time is not None]
+    return (min(times) - now).total_seconds() if times else None

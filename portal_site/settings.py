@@ -6,6 +6,7 @@ variables (listed in README.md). The defaults are safe for development; with
 DEBUG off the site refuses to start on the development SECRET_KEY.
 """
 
+import datetime
 import os
 import re
 from pathlib import Path
@@ -59,6 +60,9 @@ INSTALLED_APPS = [
     "news",
     "newsletter",
     "cookies",
+    "axes",
+    # Last: it gives the staff roles their permissions once every app's exist.
+    "editorial",
 ]
 
 MIDDLEWARE = [
@@ -75,7 +79,28 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it answers locked-out log-ins.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Staff log-in throttling (django-axes): AXES_FAILURE_LIMIT failed log-ins for
+# one user name lock that account for AXES_COOLOFF_MINUTES, wherever they come
+# from. The client address is REMOTE_ADDR (axes' default without django-ipware);
+# behind a proxy, lockouts still hold because they are per user name.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_LOCKOUT_TEMPLATE = "editorial/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # lockouts are logged by editorial.signals, not every log-in
+# axes.W006 wants the IP address among the lockout parameters. Behind the
+# proxy every client has the proxy's REMOTE_ADDR, so an IP lockout would lock
+# all staff out at once; accounts are locked by user name instead.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 ROOT_URLCONF = "portal_site.urls"
 WSGI_APPLICATION = "portal_site.wsgi.application"
@@ -220,6 +245,13 @@ CELERY_BEAT_SCHEDULE["newsletter-send-due-digests"] = {
     "task": "newsletter.tasks.send_due_digests",
     "schedule": float(NEWSLETTER_BEAT_SECONDS),
 }
+CELERY_BEAT_SCHEDULE["editorial-prune-audit-log"] = {
+    "task": "editorial.tasks.prune_audit_log",
+    "schedule": 24 * 60 * 60.0,  # daily
+}
+# The editorial audit log is kept this long (six years by default, as for
+# other records of a public body's decisions), then pruned by beat.
+EDITORIAL_AUDIT_RETENTION_DAYS = int(os.environ.get("EDITORIAL_AUDIT_RETENTION_DAYS", 6 * 365))
 CELERY_BEAT_SCHEDULE["cookies-prune-consent-log"] = {
     "task": "cookies.tasks.prune_consent_log",
     "schedule": 24 * 60 * 60.0,  # daily

@@ -30,6 +30,7 @@ def item_form(category, **overrides):
         "summary": "An updated version of the Insurer Index spreadsheet is now available.",
         "body": '<p>See below.</p><script>alert(1)</script><img src="x" onerror="alert(1)">',
         "author": "",
+        "decorative_images": "on",  # the body's <img> has no alternative text
         "status": "published",
         "published_at_0": "02/07/2020",
         "published_at_1": "09:00:00",

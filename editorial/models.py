@@ -1,0 +1,164 @@
+"""Revisions of reviewed content and the audit log.
+
+A model opts in by inheriting ReviewedModel (see README, "Editorial workflow").
+Its row always holds what is (or will go) live; a change an Editor makes to
+live content is kept here as a pending revision until a Publisher publishes it.
+"""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+
+
+class RevisionQuerySet(models.QuerySet):
+    def for_object(self, obj):
+        return self.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+        )
+
+    def pending(self):
+        """Changes to live content that are not published yet (saved or submitted)."""
+        return self.filter(applied=False, state__in=Revision.PENDING_STATES)
+
+    def waiting_for_review(self):
+        return self.filter(state=Revision.State.SUBMITTED)
+
+
+class Revision(models.Model):
+    """One save of a reviewed object: who, when, why, and its full content."""
+
+    class State(models.TextChoices):
+        SAVED = "saved", "Saved"
+        PENDING = "pending", "Saved, not yet submitted for review"
+        SUBMITTED = "submitted", "Waiting for review"
+        PUBLISHED = "published", "Published after review"
+        REJECTED = "rejected", "Sent back"
+        SUPERSEDED = "superseded", "Replaced by a later revision"
+
+    PENDING_STATES = (State.PENDING, State.SUBMITTED)
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+    object_id = models.PositiveBigIntegerField()
+    object = GenericForeignKey("content_type", "object_id")
+    number = models.PositiveIntegerField(help_text="1 for the object's first revision, and so on.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    message = models.CharField(max_length=300, blank=True)
+    content = models.JSONField(encoder=DjangoJSONEncoder)
+    applied = models.BooleanField(
+        default=True, help_text="Its content was written to the object (is or was live)."
+    )
+    state = models.CharField(max_length=10, choices=State, default=State.SAVED)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+
+    objects = RevisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["content_type", "object_id", "number"], name="editorial_revision_number"
+            )
+        ]
+        indexes = [models.Index(fields=["content_type", "object_id", "-number"])]
+
+    def __str__(self):
+        return f"Revision {self.number} of {self.content_type.name} {self.object_id}"
+
+    @property
+    def author_name(self):
+        return author_name(self.author)
+
+    @property
+    def is_pending(self):
+        return not self.applied and self.state in self.PENDING_STATES
+
+
+def author_name(user):
+    if user is None:
+        return "a deleted user"
+    return user.get_full_name() or user.get_username()
+
+
+class ReviewedModel(models.Model):
+    """Opt a model into review: Editors' changes to live rows wait for a Publisher.
+
+    Subclasses define `is_live` (a property: may the public see it now or
+    at a scheduled time?) and `publish(at=None)`, and may list
+    `editorial_fields` (kept in revisions; by default every editable
+    concrete field), `editorial_related` ({name of a
+    reverse relation: [its fields]}, recorded with each revision) and
+    `publication_problems()` ({field: [messages]} that block review).
+    Publishing needs the permission "<app>.publish_<model>".
+    """
+
+    # Revisions are not deleted with their object (no GenericRelation): the
+    # history of a deleted item stays for the audit log's sake.
+    editorial_fields = None
+    editorial_related = {}
+    editorial_rich_text = ()  # fields compared as readable text rather than HTML
+    editorial_publisher_fields = ("status",)  # only Publishers set these
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_live(self):
+        raise NotImplementedError
+
+    def publication_problems(self):
+        return {}
+
+    def publish(self, at=None):
+        """Make the object live, now or at `at` (in memory; the caller saves)."""
+        raise NotImplementedError
+
+
+class AuditEntry(models.Model):
+    """One editorial or security event, kept for EDITORIAL_AUDIT_RETENTION_DAYS."""
+
+    class Action(models.TextChoices):
+        SUBMIT = "submit", "Submitted for review"
+        APPROVE = "approve", "Approved and published"
+        REJECT = "reject", "Sent back"
+        PUBLISH = "publish", "Published"
+        UNPUBLISH = "unpublish", "Unpublished"
+        SCHEDULE = "schedule", "Scheduled"
+        REVERT = "revert", "Reverted"
+        DELETE = "delete", "Deleted"
+        LOCKOUT = "lockout", "Log-in locked out"
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_name = models.CharField("who", max_length=150, blank=True)
+    action = models.CharField(max_length=10, choices=Action)
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="kind"
+    )
+    object_id = models.CharField(max_length=40, blank=True)
+    object_repr = models.CharField("what", max_length=250, blank=True)
+    revision = models.ForeignKey(Revision, null=True, blank=True, on_delete=models.SET_NULL)
+    detail = models.TextField(blank=True)
+    bulk = models.BooleanField(default=False, help_text="Part of an action on several objects.")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+
+    def __str__(self):
+        return f"{self.created_at:%d/%m/%Y %H:%M} {self.actor_name} {self.get_action_display()}"
