@@ -6,9 +6,12 @@ from django.views.generic import TemplateView
 from django.views.static import serve
 
 from news.sitemaps import sitemaps
+from news.uploads import upload_editor_image
 from news.views import HomeView
 
 from . import views
+
+handler500 = "portal_site.guards.server_error"
 
 admin.site.site_header = f"{settings.SITE_NAME} news administration"
 admin.site.site_title = f"{settings.SITE_NAME} news"
@@ -20,7 +23,8 @@ urlpatterns = [
     path("newsletter/", include("newsletter.urls")),
     path("cookies/", include("cookies.urls")),
     path("admin/", admin.site.urls),
-    path("ckeditor5/", include("django_ckeditor_5.urls")),
+    # django_ckeditor_5's upload view behind an image check (news/uploads.py).
+    path("ckeditor5/image_upload/", upload_editor_image, name="ck_editor_5_upload_file"),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path(
         "robots.txt",
