@@ -3,7 +3,6 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
-from django.views.static import serve
 
 from news.sitemaps import sitemaps
 from news.uploads import upload_editor_image
@@ -34,5 +33,5 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     # Uploaded documents and editor images. WhiteNoise serves only static files;
     # uploads are few and stored under random names, so Django serves them.
-    re_path(r"^media/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.+)$", views.media),
 ]

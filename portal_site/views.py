@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django.views.static import serve
 
 
 def _database_ok():
@@ -54,3 +55,12 @@ def healthz(request):
     body = {name: "ok" if ok else "error" for name, ok in checks.items()}
     body["status"] = "ok" if healthy else "unavailable"
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def media(request, path):
+    """Uploaded files, through Django's serve(). A name the file system refuses
+    to look up (longer than it allows, say) is a file that is not there: 404."""
+    try:
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+    except OSError:
+        raise Http404("No such file.") from None
