@@ -38,8 +38,10 @@ def _redis_client(url):
 
 
 def _redis_ok():
+    """Redis answers and accepts writes: a full one (maxmemory, noeviction)
+    refuses queued tasks and cache entries, so it counts as down."""
     try:
-        return _redis_client(settings.REDIS_URL).ping()
+        return bool(_redis_client(settings.REDIS_URL).set("healthz:write-check", 1, ex=60))
     except Exception:
         return False
 
@@ -47,7 +49,8 @@ def _redis_ok():
 @require_safe
 @never_cache
 def healthz(request):
-    """200 when the database (and Redis, where configured) answer, else 503."""
+    """200 when the database (and Redis, where configured) answer, else 503.
+    A Redis that is full (refusing writes) counts as down."""
     checks = {"database": _database_ok()}
     if settings.REDIS_URL:
         checks["redis"] = _redis_ok()

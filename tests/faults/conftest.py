@@ -131,10 +131,9 @@ class RedisServer:
         """Make Redis full: a memory limit below what it holds, no eviction
         (as docker-compose runs it), so every write is refused with OOM."""
         client = self.client()
-        client.set("ballast", b"x" * 1024 * 1024)
-        used = client.info("memory")["used_memory"]
+        client.set("ballast", b"x" * 4 * 1024 * 1024)
         client.config_set("maxmemory-policy", "noeviction")
-        client.config_set("maxmemory", str(used - 1024))
+        client.config_set("maxmemory", "1mb")
 
     def connections_received(self):
         return self.client().info("stats")["total_connections_received"]
@@ -330,8 +329,10 @@ def site_environment(**values):
 class Site:
     """gunicorn serving the site on a loopback port."""
 
-    def __init__(self, env, workers=2):
+    def __init__(self, env, directory, workers=2):
         self.port = free_port()
+        self.log_path = directory / f"gunicorn-{self.port}.log"
+        self.log_file = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
@@ -344,10 +345,13 @@ class Site:
             cwd=ROOT,
             env=env,
             start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
         )
         wait_until(lambda: self.request("HEAD", "/robots.txt").status == 200, 30, "gunicorn")
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
 
     def request(self, method, path, body=None, headers=None, timeout=20):
         """(status, headers, body, seconds) of one request on a new connection."""
@@ -364,6 +368,7 @@ class Site:
 
     def stop(self):
         stop_process(self.process)
+        self.log_file.close()
 
 
 @pytest.fixture(scope="session")
@@ -373,11 +378,11 @@ def collected_static():
 
 
 @pytest.fixture
-def start_site(collected_static):
+def start_site(collected_static, tmp_path):
     sites = []
 
     def start(**env):
-        site = Site(site_environment(**env))
+        site = Site(site_environment(**env), tmp_path)
         sites.append(site)
         return site
 
@@ -420,3 +425,21 @@ def start_worker(tmp_path):
     yield start
     for worker in workers:
         worker.stop()
+
+
+ADMIN_PASSWORD = "fault-test-admin-password"
+
+
+@pytest.fixture(scope="session")
+def site_database(postgres_server):
+    """A database on our own PostgreSQL, migrated, with the demo content and an
+    admin account (admin / ADMIN_PASSWORD): what a deployed site has."""
+    postgres_server.create_database("site")
+    env = site_environment(
+        DATABASE_URL=postgres_server.url("site"),
+        DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD,
+    )
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "load_demo_content")
+    manage(env, "createsuperuser", "--no-input", "--username", "admin", "--email", "a@example.org")
+    return postgres_server.url("site")
