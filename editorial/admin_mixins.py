@@ -12,7 +12,7 @@ import datetime
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -273,7 +273,11 @@ class ReviewedAdminMixin:
         return reverse(name, args=[object_id, *args], current_app=self.admin_site.name)
 
     def _live_object(self, request, object_id):
-        obj = self.model._default_manager.filter(pk=unquote(object_id)).first()
+        try:
+            pk = self.opts.pk.to_python(unquote(object_id))
+        except ValidationError:  # not an id at all, as the admin's own views answer
+            raise Http404("No such object.") from None
+        obj = self.model._default_manager.filter(pk=pk).first()
         if obj is None:
             raise Http404("No such object.")
         if not self.has_view_or_change_permission(request, obj):

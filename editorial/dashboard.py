@@ -1,6 +1,7 @@
 """What the admin index shows each member of staff: the work that needs them."""
 
 from django.utils import timezone
+
 from newsletter.selectors import latest_digest_progress
 
 from .models import Revision

@@ -5,18 +5,22 @@ the archive (about 3 ms a request for a year of 10,000 items, measured
 in-process), so archive and category pages fetch one row more than they show
 instead: enough to know whether a next page exists. The page numbers stay;
 "of N" goes.
-"""
 
-import math
+Page numbers are bounded (max_pages): a huge ?page= would otherwise become an
+OFFSET past PostgreSQL's bigint ("bigint out of range", a 500), and a deep one
+makes the database walk that many rows for nothing.
+"""
 
 from django.core.paginator import EmptyPage, Page, Paginator
 
 
 class CountlessPaginator(Paginator):
     num_pages = None  # unknown: never counted
+    # 10,000 pages of 50 is half a million items in one archive: far past any real one.
+    max_pages = 10_000
 
     def validate_number(self, number):
-        return self._validate_number(number, math.inf)
+        return self._validate_number(number, self.max_pages)
 
     def page(self, number):
         number = self.validate_number(number)

@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any process_view hook (CSRF reads the form); after auth (staff's limit).
+    "portal_site.guards.RequestBodyLimitMiddleware",
+    "portal_site.guards.DatabaseUnavailableMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it answers locked-out log-ins.
@@ -141,6 +144,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         prepare_threshold=2,
         options="-c plan_cache_mode=force_generic_plan",
     )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database that is down or frozen costs a visitor seconds, not minutes:
+    # the request gets the 503 page (portal_site.guards) and the next one retries.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -198,6 +207,11 @@ STORAGES = {
 # to disk; Django's own limits guard the request body.
 DOCUMENT_MAX_UPLOAD_SIZE = int(os.environ.get("DOCUMENT_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Bodies larger than these are refused with 413 before they are read
+# (portal_site.guards): the public limit for everyone, and room for an upload
+# plus the rest of its form for staff.
+REQUEST_MAX_BODY_SIZE = int(os.environ.get("REQUEST_MAX_BODY_SIZE", 1024 * 1024))
+STAFF_REQUEST_MAX_BODY_SIZE = DOCUMENT_MAX_UPLOAD_SIZE + REQUEST_MAX_BODY_SIZE
 FILE_UPLOAD_PERMISSIONS = 0o644
 
 # Email goes out through Django 6.1's MAILERS: SMTP when EMAIL_HOST is set,

@@ -3,17 +3,18 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
-from django.views.static import serve
 
 from news.sitemaps import sitemaps
+from news.uploads import upload_editor_image
 from news.views import HomeView
 
 from . import views
 from .page_cache import public_page
 
-admin.site.site_header = f"{settings.SITE_NAME} news administration"
 handler404 = "portal_site.views.page_not_found"
+handler500 = "portal_site.guards.server_error"
 
+admin.site.site_header = f"{settings.SITE_NAME} news administration"
 admin.site.site_title = f"{settings.SITE_NAME} news"
 
 urlpatterns = [
@@ -23,7 +24,8 @@ urlpatterns = [
     path("newsletter/", include("newsletter.urls")),
     path("cookies/", include("cookies.urls")),
     path("admin/", admin.site.urls),
-    path("ckeditor5/", include("django_ckeditor_5.urls")),
+    # django_ckeditor_5's upload view behind an image check (news/uploads.py).
+    path("ckeditor5/image_upload/", upload_editor_image, name="ck_editor_5_upload_file"),
     path(
         "sitemap.xml",
         public_page(sitemap, query_params=("p",)),
@@ -41,5 +43,5 @@ urlpatterns = [
     path("healthz/", views.healthz, name="healthz"),
     # Uploaded documents and editor images. WhiteNoise serves only static files;
     # uploads are few and stored under random names, so Django serves them.
-    re_path(r"^media/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    re_path(r"^media/(?P<path>.+)$", views.media),
 ]

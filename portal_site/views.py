@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.utils.cache import patch_cache_control
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django.views.static import serve
 
 NOT_FOUND_MAX_AGE = 60
 
@@ -27,11 +28,33 @@ def _database_ok():
         return False
 
 
-def _redis_ok():
-    try:
-        import redis
+# One client (and so one connection pool) per Redis URL for the whole process:
+# probes every few seconds must not open a socket each (they left thousands in
+# TIME_WAIT). One try with a short timeout: a frozen Redis answers 503 in 2 s.
+_redis_clients = {}
 
-        return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2).ping()
+
+def _redis_client(url):
+    client = _redis_clients.get(url)
+    if client is None:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        client = _redis_clients.setdefault(
+            url,
+            redis.Redis.from_url(
+                url, socket_timeout=2, socket_connect_timeout=2, retry=Retry(NoBackoff(), 0)
+            ),
+        )
+    return client
+
+
+def _redis_ok():
+    """Redis answers and accepts writes: a full one (maxmemory, noeviction)
+    refuses queued tasks and cache entries, so it counts as down."""
+    try:
+        return bool(_redis_client(settings.REDIS_URL).set("healthz:write-check", 1, ex=60))
     except Exception:
         return False
 
@@ -39,7 +62,8 @@ def _redis_ok():
 @require_safe
 @never_cache
 def healthz(request):
-    """200 when the database (and Redis, where configured) answer, else 503."""
+    """200 when the database (and Redis, where configured) answer, else 503.
+    A Redis that is full (refusing writes) counts as down."""
     checks = {"database": _database_ok()}
     if settings.REDIS_URL:
         checks["redis"] = _redis_ok()
@@ -47,3 +71,12 @@ def healthz(request):
     body = {name: "ok" if ok else "error" for name, ok in checks.items()}
     body["status"] = "ok" if healthy else "unavailable"
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def media(request, path):
+    """Uploaded files, through Django's serve(). A name the file system refuses
+    to look up (longer than it allows, say) is a file that is not there: 404."""
+    try:
+        return serve(request, path, document_root=settings.MEDIA_ROOT)
+    except OSError:
+        raise Http404("No such file.") from None

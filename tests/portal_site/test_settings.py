@@ -145,8 +145,13 @@ def test_postgresql_prepares_statements_with_generic_plans_unless_told_not_to():
         "server_side_binding": True,
         "prepare_threshold": 2,
         "options": "-c plan_cache_mode=force_generic_plan",
+        "connect_timeout": 5,
     }
-    assert database_options(DATABASE_PREPARED_STATEMENTS="0") == {}
+    assert database_options(DATABASE_PREPARED_STATEMENTS="0") == {"connect_timeout": 5}
+
+
+def test_postgresql_connections_give_up_after_a_few_seconds():
+    assert database_options(DATABASE_CONNECT_TIMEOUT="2")["connect_timeout"] == 2
 
 
 def test_email_host_selects_the_smtp_mailer():

@@ -1,0 +1,93 @@
+"""Middleware that keeps faults and abuse from becoming 500s or wasted work.
+
+* RequestBodyLimitMiddleware refuses a request whose declared body is too large
+  (413) before anything reads it: Django would otherwise stream a 300 MB
+  multipart body to a temporary file before any view could say no.
+* DatabaseUnavailableMiddleware (with the 500 handler, server_error) answers a
+  clear 503 page while the database cannot be reached, instead of a traceback;
+  the next request after it returns is served normally (no restart).
+"""
+
+import logging
+import sys
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template.loader import render_to_string
+from django.utils.cache import add_never_cache_headers
+from django.views import defaults
+
+log = logging.getLogger(__name__)
+
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
+def declared_body_size(request):
+    try:
+        return max(int(request.META.get("CONTENT_LENGTH") or 0), 0)
+    except ValueError:
+        return 0  # Django reads no body at all for a malformed length
+
+
+def body_limit(request):
+    """The largest body this request may carry: staff upload documents and images."""
+    if request.user.is_staff:
+        return settings.STAFF_REQUEST_MAX_BODY_SIZE
+    return settings.REQUEST_MAX_BODY_SIZE
+
+
+class RequestBodyLimitMiddleware:
+    """413 for bodies over the limit, judged on Content-Length alone.
+
+    Sits after AuthenticationMiddleware (staff have the larger limit) but runs
+    before any process_view hook, so before CsrfViewMiddleware reads the form.
+    The user is looked up only for a body over the public limit.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        size = declared_body_size(request)
+        if size > settings.REQUEST_MAX_BODY_SIZE and size > body_limit(request):
+            log.warning("Refused a %d-byte body to %s", size, request.path)
+            content = render_to_string("413.html", {"limit": body_limit(request)})
+            response = HttpResponse(content, status=413)
+            # The unread body stays on the socket: the server must not reuse it.
+            response["Connection"] = "close"
+            return response
+        return self.get_response(request)
+
+
+def database_unavailable(request, exception):
+    log.error("Database unavailable for %s: %s", request.path, exception)
+    response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    add_never_cache_headers(response)
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A 503 page, not a 500, when a view cannot reach the database."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_ERRORS):
+            return database_unavailable(request, exception)
+        return None
+
+
+def server_error(request):
+    """handler500: the 503 page for database errors raised outside views
+    (a session saved by middleware, say), Django's 500 page otherwise."""
+    exception = sys.exception()
+    if isinstance(exception, DATABASE_ERRORS):
+        return database_unavailable(request, exception)
+    return defaults.server_error(request)

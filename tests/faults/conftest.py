@@ -1,0 +1,445 @@
+"""Real components for fault tests, each started by the test in its own process
+on a free loopback port, so that a test may stop, freeze or fill it without
+touching the shared PostgreSQL (5432) and Redis (6379) of the run.
+
+* redis_server: a redis-server (stop/start on the same port, freeze, fill).
+* postgres_server: a PostgreSQL cluster from initdb (one per session).
+* smtp_server: an aiosmtpd server that can refuse, slow down or drop.
+* start_site: gunicorn serving the site (DEBUG off) with the environment given.
+* start_worker: a Celery worker, with beat if asked, with the environment given.
+
+Components missing from a machine skip the test (fail it in CI), through require().
+"""
+
+import asyncio
+import glob
+import http.client
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPProtocol
+
+from tests.conftest import require
+from tests.newsletter.conftest import categories, make_item, make_subscriber  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+logging.getLogger("mail.log").setLevel(logging.WARNING)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check, timeout, what):
+    """Poll `check()` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+        except Exception:  # the component is still coming up
+            result = None
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        time.sleep(0.1)
+
+
+def stop_process(process, sig=signal.SIGTERM, timeout=30):
+    """Signal a process started with start_new_session (its whole group) and reap it."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+# ------------------------------------------------------------------- Redis
+
+
+class RedisServer:
+    """A redis-server of our own. stop() and start() keep the port, as a
+    restarted Redis would; freeze() is SIGSTOP (it accepts TCP, never answers)."""
+
+    def __init__(self, directory):
+        self.port = free_port()
+        self.directory = directory
+        self.process = None
+
+    def url(self, db=0):
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    def start(self, *extra):
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server"),
+                "--bind", "127.0.0.1",
+                "--port", str(self.port),
+                "--save", "",
+                "--appendonly", "no",
+                "--dir", str(self.directory),
+                *extra,
+            ],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(self.ping, 10, f"redis-server on port {self.port}")
+
+    def stop(self):
+        if self.process is not None:
+            stop_process(self.process)
+            self.process = None
+
+    def freeze(self):
+        os.kill(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self):
+        os.kill(self.process.pid, signal.SIGCONT)
+
+    def client(self, db=0):
+        import redis
+
+        return redis.Redis.from_url(self.url(db), socket_timeout=2)
+
+    def ping(self):
+        return self.client().ping()
+
+    def fill(self):
+        """Make Redis full: a memory limit below what it holds, no eviction
+        (as docker-compose runs it), so every write is refused with OOM."""
+        client = self.client()
+        client.set("ballast", b"x" * 4 * 1024 * 1024)
+        client.config_set("maxmemory-policy", "noeviction")
+        client.config_set("maxmemory", "1mb")
+
+    def connections_received(self):
+        return self.client().info("stats")["total_connections_received"]
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    """A Redis server of this test's own, stopped at the end."""
+    require(shutil.which("redis-server"), "needs redis-server (apt-get install redis-server)")
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        server.thaw()
+    server.stop()
+
+
+# -------------------------------------------------------------- PostgreSQL
+
+
+def postgres_bindir():
+    found = glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")
+    found.sort(key=lambda path: int(path.split("/")[4]))
+    return Path(found[-1]).parent if found else None
+
+
+class PostgresServer:
+    """A PostgreSQL cluster of our own in a temporary folder. As root, its
+    commands run as the postgres user (initdb refuses root)."""
+
+    def __init__(self, bindir, directory):
+        self.bindir = bindir
+        self.directory = Path(directory)
+        self.data = self.directory / "data"
+        self.port = free_port()
+
+    def _run(self, *command, check=True):
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        return subprocess.run(
+            [*prefix, str(self.bindir / command[0]), *command[1:]],
+            check=check,
+            capture_output=True,
+            text=True,
+            cwd="/",
+        )
+
+    def init(self):
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
+                  "-E", "UTF8", "--no-sync", "--locale=C.UTF-8")
+
+    def start(self):
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+        )
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.directory / "log"),
+                  "-o", options, "-w", "-t", "30", "start")
+
+    def stop(self, mode="fast"):
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
+
+    def url(self, name):
+        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
+
+    def create_database(self, name):
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL cluster for the session; tests that stop it start it again."""
+    bindir = postgres_bindir()
+    require(bindir, "needs PostgreSQL's server binaries (apt-get install postgresql)")
+    directory = tempfile.mkdtemp(prefix="faults-pg-")
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    server = PostgresServer(bindir, directory)
+    server.init()
+    server.start()
+    yield server
+    server.stop("immediate")
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def manage(env, *args):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=300,
+    )
+
+
+# --------------------------------------------------------------------- SMTP
+
+
+class FaultySMTPHandler:
+    """Keeps every message it accepts (a 250 after DATA), and misbehaves on demand:
+
+    * refuse: every MAIL FROM gets "421 try later" (nothing accepted);
+    * delay: seconds to wait before answering each RCPT TO (slow server);
+    * drop_after: after that many accepted messages, the next MAIL FROM drops
+      the connection without a word (once; set it again for more).
+    """
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+        self.refuse = False
+        self.delay = 0
+        self.drop_after = None
+        self.sessions = []  # the moment each connection was made
+        self.dropped = 0
+        self.refused = 0
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.refuse:
+            self.refused += 1
+            return "421 4.3.2 Service not available, try again later"
+        if self.drop_after is not None and len(self.messages) >= self.drop_after:
+            self.drop_after = None
+            self.dropped += 1
+            server.transport.abort()  # the connection is gone, mid-digest
+            return "421 never seen"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append((tuple(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+    def recipients(self):
+        with self.lock:
+            return [rcpt for rcpts, _ in self.messages for rcpt in rcpts]
+
+
+class FaultySMTP(SMTPProtocol):
+    def connection_made(self, transport):
+        self.event_handler.sessions.append(time.monotonic())
+        super().connection_made(transport)
+
+
+class SMTPController(Controller):
+    def factory(self):
+        return FaultySMTP(self.handler, enable_SMTPUTF8=True, data_size_limit=None)
+
+
+@pytest.fixture
+def smtp_server():
+    """An SMTP server on loopback: .handler misbehaves on demand; .stop() and
+    .start() close and reopen its port (connections refused meanwhile)."""
+    handler = FaultySMTPHandler()
+    controller = SMTPController(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield controller
+    try:
+        controller.stop()
+    except AssertionError:  # already stopped by the test
+        pass
+
+
+# -------------------------------------------------------- the site, workers
+
+
+def site_environment(**values):
+    """The environment of a production-like process (DEBUG off) of this checkout."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "EMAIL_HOST"}
+        and not key.startswith("PYTEST")
+    }
+    env.update(
+        DJANGO_SETTINGS_MODULE="portal_site.settings",
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(40),
+        ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL="http://127.0.0.1",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_HSTS_SECONDS="0",
+        LOG_LEVEL="WARNING",
+    )
+    env.update({key: str(value) for key, value in values.items() if value is not None})
+    return env
+
+
+class Site:
+    """gunicorn serving the site on a loopback port."""
+
+    def __init__(self, env, directory, workers=2):
+        self.port = free_port()
+        self.log_path = directory / f"gunicorn-{self.port}.log"
+        self.log_file = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "portal_site.wsgi",
+                "--bind", f"127.0.0.1:{self.port}",
+                "--workers", str(workers),
+                "--timeout", "60",
+                "--graceful-timeout", "5",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(lambda: self.request("HEAD", "/robots.txt").status == 200, 30, "gunicorn")
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+    def request(self, method, path, body=None, headers=None, timeout=20):
+        """(status, headers, body, seconds) of one request on a new connection."""
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        started = time.monotonic()
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            response.content = response.read()
+            response.seconds = time.monotonic() - started
+            return response
+        finally:
+            connection.close()
+
+    def stop(self):
+        stop_process(self.process)
+        self.log_file.close()
+
+
+@pytest.fixture(scope="session")
+def collected_static():
+    """DEBUG off serves hashed static files: collect them once per session."""
+    manage(site_environment(), "collectstatic", "--no-input", "-v", "0")
+
+
+@pytest.fixture
+def start_site(collected_static, tmp_path):
+    sites = []
+
+    def start(**env):
+        site = Site(site_environment(**env), tmp_path)
+        sites.append(site)
+        return site
+
+    yield start
+    for site in sites:
+        site.stop()
+
+
+class Worker:
+    """A Celery worker process (prefork, one child), with an embedded beat if asked."""
+
+    def __init__(self, env, directory, beat=False):
+        command = [
+            str(BIN / "celery"), "-A", "portal_site", "worker",
+            "--pool=prefork", "--concurrency=1", "--without-gossip", "--without-mingle",
+            "--loglevel=WARNING", f"--hostname=faults-{secrets.token_hex(4)}@%h",
+        ]
+        if beat:
+            command += ["--beat", f"--schedule={directory / 'beat-schedule'}"]
+        self.log = open(directory / "worker.log", "w")  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, start_new_session=True,
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+
+    def stop(self):
+        stop_process(self.process)
+        self.log.close()
+
+
+@pytest.fixture
+def start_worker(tmp_path):
+    workers = []
+
+    def start(beat=False, **env):
+        worker = Worker(site_environment(**env), tmp_path, beat=beat)
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+ADMIN_PASSWORD = "fault-test-admin-password"
+
+
+@pytest.fixture(scope="session")
+def site_database(postgres_server):
+    """A database on our own PostgreSQL, migrated, with the demo content and an
+    admin account (admin / ADMIN_PASSWORD): what a deployed site has."""
+    postgres_server.create_database("site")
+    env = site_environment(
+        DATABASE_URL=postgres_server.url("site"),
+        DJANGO_SUPERUSER_PASSWORD=ADMIN_PASSWORD,
+    )
+    manage(env, "migrate", "--no-input", "-v", "0")
+    manage(env, "load_demo_content")
+    manage(env, "createsuperuser", "--no-input", "--username", "admin", "--email", "a@example.org")
+    return postgres_server.url("site")
