@@ -10,18 +10,18 @@ from portal_site.admin_mixins import ReadOnlyAdminMixin
 
 from . import csv_io, digests, emails, services
 from .models import (
-    ConsentRecord,
     Delivery,
     Digest,
     DigestSchedule,
     Subscriber,
+    SubscriptionConsent,
     Suppression,
     email_hash,
 )
 
 
-class ConsentRecordInline(admin.TabularInline):
-    model = ConsentRecord
+class SubscriptionConsentInline(admin.TabularInline):
+    model = SubscriptionConsent
     extra = 0
     can_delete = False
     fields = ["at", "action", "consent_version", "source", "details"]
@@ -50,7 +50,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "confirmed_at", "unsubscribed_at", "digested_until"]
     fields = ["email", "status", "frequency", "topics", "source", *readonly_fields]
     filter_horizontal = ["topics"]
-    inlines = [ConsentRecordInline]
+    inlines = [SubscriptionConsentInline]
     actions = ["export_csv", "export_data", "erase"]
     change_list_template = "admin/newsletter/subscriber/change_list.html"
 
@@ -63,7 +63,8 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        action = ConsentRecord.Action.CHANGE if change else ConsentRecord.Action.SUBSCRIBE
+        actions = SubscriptionConsent.Action
+        action = actions.CHANGE if change else actions.SUBSCRIBE
         services.record(form.instance, action, "admin")
 
     def get_urls(self):

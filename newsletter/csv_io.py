@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from news.models import Category
 
-from .models import ConsentRecord, Frequency, Subscriber, Suppression, email_hash
+from .models import Frequency, Subscriber, SubscriptionConsent, Suppression, email_hash
 from .services import normalise, record
 
 COLUMNS = ["email", "status", "frequency", "topics", "source", "created_at", "confirmed_at"]
@@ -137,5 +137,5 @@ def _import_row(values, email, slugs, suppressed, seen):
             digested_until=now,
         )
         subscriber.topics.set([slugs[s] for s in topic_slugs])
-        record(subscriber, ConsentRecord.Action.SUBSCRIBE, "import")
+        record(subscriber, SubscriptionConsent.Action.SUBSCRIBE, "import")
     return True, "Added."

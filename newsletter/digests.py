@@ -14,6 +14,7 @@
 import calendar
 import logging
 import smtplib
+import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -192,9 +193,33 @@ def claim(digest_id, size):
             .values_list("pk", flat=True)[:size]
         )
         Delivery.objects.filter(pk__in=pks).update(
-            status=Delivery.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            status=Delivery.Status.SENDING,
+            claimed_at=now,
+            lease_until=now + timedelta(seconds=settings.NEWSLETTER_LEASE_SECONDS),
+            attempts=F("attempts") + 1,
         )
     return pks
+
+
+class Lease:
+    """Keeps this worker's claim on its deliveries alive: renewed every third
+    of the lease while messages go out, so that rows of a worker that died are
+    free again within one lease."""
+
+    def __init__(self, pks):
+        self.pks = sorted(pks)  # the order the chunk is sent in
+        self.renewed = time.monotonic()
+
+    def renew_if_due(self, done, before_query):
+        """`done`: how many of the chunk's rows are finished."""
+        seconds = settings.NEWSLETTER_LEASE_SECONDS
+        if time.monotonic() - self.renewed < seconds / 3:
+            return
+        before_query()
+        Delivery.objects.filter(pk__in=self.pks[done:], status=Delivery.Status.SENDING).update(
+            lease_until=timezone.now() + timedelta(seconds=seconds)
+        )
+        self.renewed = time.monotonic()
 
 
 TEMPORARY = "temporary"
@@ -266,8 +291,10 @@ def _send(digest, deliveries, renderer, topics, pks):
         log.warning("Cannot reach the mail server: %s", error)
         return 0, _retry(deliveries, str(error)), len(pks)
     marks = SentMarks()
+    lease = Lease(pks)
     try:
         for index, delivery in enumerate(deliveries):
+            lease.renew_if_due(index, marks.collect)
             subscriber = delivery.subscriber
             if subscriber.status != Subscriber.Status.CONFIRMED:
                 marks.collect()
@@ -418,16 +445,18 @@ def finish_if_done(digest_id):
     return False
 
 
-def sweep(older_than=None):
-    """Return deliveries stuck in "sending" (their worker died) to "pending", and
-    queue send tasks for every digest with pending rows. Returns rows returned."""
-    older_than = settings.NEWSLETTER_STUCK_AFTER if older_than is None else older_than
-    cutoff = timezone.now() - timedelta(seconds=older_than)
-    returned = Delivery.objects.filter(
-        status=Delivery.Status.SENDING, claimed_at__lt=cutoff
-    ).update(status=Delivery.Status.PENDING, next_attempt_at=timezone.now())
+def sweep():
+    """Return deliveries whose lease ran out (their worker died) to "pending",
+    and queue send tasks for every digest with due pending rows that no live
+    worker is sending. Returns the number of rows returned."""
+    now = timezone.now()
+    returned = Delivery.objects.filter(status=Delivery.Status.SENDING, lease_until__lt=now).update(
+        status=Delivery.Status.PENDING, next_attempt_at=now
+    )
+    live = Delivery.objects.filter(status=Delivery.Status.SENDING, lease_until__gte=now)
     pending = (
-        Delivery.objects.filter(status=Delivery.Status.PENDING)
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+        .exclude(digest_id__in=live.values("digest_id"))
         .values("digest_id")
         .annotate(count=Count("pk"))
     )

@@ -44,9 +44,14 @@ def unsubscribe_url(subscriber):
     return absolute_url(reverse("newsletter:unsubscribe", args=[token]))
 
 
-def confirm_url(subscriber):
-    token = tokens.make_token(subscriber, tokens.CONFIRM)
+def confirm_url(subscriber, choices=None):
+    token = tokens.make_token(subscriber, tokens.CONFIRM, choices)
     return absolute_url(reverse("newsletter:confirm", args=[token]))
+
+
+def privacy_url():
+    # The privacy notice (issue 12) lives at this fixed path.
+    return settings.SITE_URL.rstrip("/") + "/privacy/"
 
 
 def _base_context():
@@ -54,6 +59,7 @@ def _base_context():
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "signup_url": absolute_url(reverse("newsletter:signup")),
+        "privacy_url": privacy_url(),
     }
 
 
@@ -67,10 +73,10 @@ def _message(subject, template, context, to, headers=None):
     return message
 
 
-def confirmation_message(subscriber):
+def confirmation_message(subscriber, choices=None):
     context = {
         **_base_context(),
-        "confirm_url": confirm_url(subscriber),
+        "confirm_url": confirm_url(subscriber, choices),
         "max_age_days": settings.NEWSLETTER_CONFIRM_MAX_AGE // 86400,
         "subscriber": subscriber,
         "preheader": "Confirm your email address to start receiving the newsletter.",
@@ -83,9 +89,10 @@ def confirmation_message(subscriber):
     )
 
 
-def already_subscribed_message(subscriber):
+def already_subscribed_message(subscriber, choices=None):
     context = {
         **_base_context(),
+        "confirm_url": confirm_url(subscriber, choices) if choices else None,
         "preferences_url": preferences_url(subscriber),
         "unsubscribe_url": unsubscribe_url(subscriber),
         "subscriber": subscriber,

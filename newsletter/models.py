@@ -1,11 +1,14 @@
 import hashlib
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from news.models import Category
+
+from .addresses import canonical_or_none
 
 # The consent text a visitor agrees to, by version. A new wording gets a new
 # version; old versions stay so that every consent record can be read back.
@@ -23,7 +26,7 @@ CONSENT_VERSION = "2026-11"
 def email_hash(email):
     """A keyed hash of a normalised address: lets us recognise an erased address
     without keeping it."""
-    normalised = email.strip().lower().encode()
+    normalised = (canonical_or_none(email) or email.strip().lower()).encode()
     return hashlib.blake2b(normalised, key=settings.SECRET_KEY.encode()[:64]).hexdigest()
 
 
@@ -45,6 +48,7 @@ class Source(models.TextChoices):
     ADMIN = "admin", "Admin"
     IMPORT = "import", "Import"
     BOUNCE = "bounce", "Permanent delivery failure"
+    PROVIDER = "provider", "Email service report (bounce, complaint, unsubscribe)"
 
 
 class SubscriberQuerySet(models.QuerySet):
@@ -59,7 +63,14 @@ class Subscriber(models.Model):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
         SUPPRESSED = "suppressed", "Suppressed (address bounced)"
 
-    email = models.EmailField(max_length=254, unique=True, help_text="Stored in lower case.")
+    email = models.EmailField(
+        max_length=254,
+        unique=True,
+        help_text="Stored in canonical form: lower case, the domain IDNA-encoded.",
+    )
+    # In every link instead of the sequential id, which would tell anyone with a
+    # link how many people subscribed before them.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=12, choices=Status, default=Status.PENDING)
     frequency = models.CharField(max_length=10, choices=Frequency, default=Frequency.WEEKLY)
     topics = models.ManyToManyField(
@@ -87,7 +98,7 @@ class Subscriber(models.Model):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
+        self.email = canonical_or_none(self.email) or self.email.strip().lower()
         if self.status == self.Status.CONFIRMED and self.digested_until is None:
             # Confirmed some other way than the link (admin): news from now on.
             self.confirmed_at = self.confirmed_at or timezone.now()
@@ -104,14 +115,17 @@ class Subscriber(models.Model):
         return ", ".join(names) if names else "All topics"
 
 
-class ConsentRecord(models.Model):
-    """Who agreed to what and when. Deliberately no IP address."""
+class SubscriptionConsent(models.Model):
+    """Who agreed to what and when, for the newsletter (cookie consent is
+    cookies.ConsentRecord). Deliberately no IP address."""
 
     class Action(models.TextChoices):
         SUBSCRIBE = "subscribe", "Asked to subscribe"
         CONFIRM = "confirm", "Confirmed"
         CHANGE = "change", "Changed preferences"
         UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+        SUPPRESS = "suppress", "Suppressed (bounce or complaint)"
+        LIFT = "lift", "Suppression lifted"
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
     action = models.CharField(max_length=12, choices=Action)
@@ -132,11 +146,17 @@ class Suppression(models.Model):
 
     class Reason(models.TextChoices):
         ERASED = "erased", "Erased on request"
-        BOUNCED = "bounced", "Permanent delivery failure"
+        BOUNCED = "bounced", "Permanent delivery failure (hard bounce)"
+        REJECTED = "rejected", "Rejected by the email service"
+        COMPLAINED = "complained", "Spam complaint"
+        SOFT_BOUNCES = "soft", "Repeated temporary failures (soft bounces)"
 
     email_hash = models.CharField(max_length=128, unique=True)
     reason = models.CharField(max_length=10, choices=Reason)
     created_at = models.DateTimeField(default=timezone.now)
+    provider = models.CharField(max_length=20, blank=True, help_text="Empty: our own SMTP.")
+    event_id = models.CharField(max_length=200, blank=True, help_text="The provider's event id.")
+    detail = models.CharField(max_length=500, blank=True)
 
     def __str__(self):
         return f"{self.get_reason_display()} ({self.email_hash[:12]}…)"
@@ -144,6 +164,31 @@ class Suppression(models.Model):
     @classmethod
     def covers(cls, email):
         return cls.objects.filter(email_hash=email_hash(email)).exists()
+
+
+class ProviderEvent(models.Model):
+    """A tracking event an email service reported (bounce, complaint…), kept so
+    that the same event delivered twice changes nothing, and to count soft
+    bounces."""
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=200)
+    event_type = models.CharField(max_length=20)
+    subscriber = models.ForeignKey(
+        Subscriber, null=True, blank=True, on_delete=models.CASCADE, related_name="provider_events"
+    )
+    happened_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(default=timezone.now)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "event_id"], name="newsletter_event_once")
+        ]
+        indexes = [models.Index(fields=["subscriber", "event_type", "happened_at"])]
+
+    def __str__(self):
+        return f"{self.provider} {self.event_type} {self.event_id}"
 
 
 class DigestSchedule(models.Model):
@@ -230,6 +275,9 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # While "sending": the worker renews this while it is alive; past it, the
+    # sweeper gives the row to another worker.
+    lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
 

@@ -4,9 +4,10 @@ times of the digests themselves are DigestSchedule rows edited in admin."""
 import logging
 import smtplib
 
+import kombu.exceptions
 from celery import shared_task
 
-from . import digests, emails
+from . import digests, emails, services, tokens
 from .models import Subscriber
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,12 @@ def send_due_digests():
     for digest in digests.due_digests():
         built[str(digest)] = digests.build(digest.pk)
     return built
+
+
+@shared_task
+def sweep_deliveries():
+    """Every NEWSLETTER_SWEEP_SECONDS: give the deliveries of a dead worker to another."""
+    return digests.sweep()
 
 
 @shared_task
@@ -47,16 +54,41 @@ def send_digest_chunk(digest_id):
     retry_backoff=30,
     max_retries=5,
 )
-def send_subscription_email(subscriber_id, kind):
-    """The confirmation email, or "you are already subscribed"."""
+def process_signup(email, choices):
+    """A sign-up, handled away from the request so that the page answers in the
+    same time whatever the address's state; sends the email it calls for."""
+    subscriber, kind, link_choices = services.request_subscription(
+        email, tokens.Choices.from_list(choices)
+    )
+    if kind is None:
+        return None
+    send_subscription_email(subscriber.pk, kind, link_choices and link_choices.as_list())
+    return kind
+
+
+def send_subscription_email(subscriber_id, kind, choices=None):
+    """The confirmation email, or "you are already subscribed" (which offers
+    to confirm the new choices)."""
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     if subscriber is None:
         return
+    choices = tokens.Choices.from_list(choices) if choices else None
     if kind == "confirm":
-        if subscriber.status != Subscriber.Status.PENDING:
-            return
-        message = emails.confirmation_message(subscriber)
+        message = emails.confirmation_message(subscriber, choices)
     else:
-        message = emails.already_subscribed_message(subscriber)
+        message = emails.already_subscribed_message(subscriber, choices)
     with emails.mailer() as connection:
         connection.send_messages([message])
+
+
+def queue_signup(email, choices):
+    """Queue process_signup; if the broker cannot be reached, do the work here
+    (slower, but nothing is lost and the visitor gets no error)."""
+    try:
+        process_signup.delay(email, choices.as_list())
+    except kombu.exceptions.OperationalError as error:
+        log.warning("Broker unavailable, handling a sign-up in the web process: %s", error)
+        try:
+            process_signup(email, choices.as_list())
+        except (smtplib.SMTPException, OSError) as mail_error:
+            log.error("Could not send a sign-up email: %s", mail_error)

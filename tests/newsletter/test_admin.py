@@ -7,7 +7,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from newsletter import digests
-from newsletter.models import ConsentRecord, Delivery, Subscriber, Suppression, email_hash
+from newsletter.models import Delivery, Subscriber, SubscriptionConsent, Suppression, email_hash
 from newsletter.services import erase
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +50,7 @@ class TestPages:
 
     def test_consent_history_inline(self, staff, make_subscriber):
         subscriber = make_subscriber()
-        ConsentRecord.objects.create(
+        SubscriptionConsent.objects.create(
             subscriber=subscriber, action="subscribe", consent_version="2026-11", source="page"
         )
         html = staff.get(f"/admin/newsletter/subscriber/{subscriber.pk}/change/").content.decode()
@@ -185,7 +185,7 @@ class TestCsv:
 class TestGdpr:
     def test_export_one_subscribers_data(self, staff, make_subscriber):
         subscriber = make_subscriber(email="ann@example.com")
-        ConsentRecord.objects.create(
+        SubscriptionConsent.objects.create(
             subscriber=subscriber, action="confirm", consent_version="2026-11", source="email"
         )
         response = staff.post(
@@ -199,7 +199,7 @@ class TestGdpr:
 
     def test_erase_asks_then_keeps_only_a_hash(self, staff, make_subscriber):
         subscriber = make_subscriber(email="ann@example.com")
-        ConsentRecord.objects.create(
+        SubscriptionConsent.objects.create(
             subscriber=subscriber, action="confirm", consent_version="2026-11", source="email"
         )
         page = staff.post(
@@ -212,7 +212,7 @@ class TestGdpr:
             "/admin/newsletter/subscriber/",
             {"action": "erase", ACTION_CHECKBOX_NAME: [subscriber.pk], "confirm": "yes"},
         )
-        assert not Subscriber.objects.exists() and not ConsentRecord.objects.exists()
+        assert not Subscriber.objects.exists() and not SubscriptionConsent.objects.exists()
         suppression = Suppression.objects.get()
         assert "ann" not in suppression.email_hash
         assert suppression.email_hash == email_hash("ANN@example.com ")

@@ -236,11 +236,31 @@ class TestSending:
             digests.build(digest.pk)
         digests.claim(digest.pk, 10)  # a worker claimed it, then died
         assert Delivery.objects.get().status == "sending"
-        assert digests.sweep() == 0  # not stuck for long enough yet
-        Delivery.objects.update(claimed_at=timezone.now() - datetime.timedelta(hours=1))
+        assert digests.sweep() == 0  # its lease is still running
+        Delivery.objects.update(lease_until=timezone.now() - datetime.timedelta(seconds=1))
         assert run(digests.sweep) == 1
         assert Delivery.objects.get().status == "sent"
         assert len(mailoutbox) == 1
+
+    def test_a_live_worker_renews_its_lease(self, make_item, make_subscriber, settings):
+        """A chunk that takes longer than the lease keeps its rows: the worker
+        renews the lease while it sends."""
+        settings.NEWSLETTER_LEASE_SECONDS = 3
+        make_item()
+        subscribers = [make_subscriber() for _ in range(3)]
+        digest = digests.forced_digest("weekly")
+        with mock.patch.object(digests, "start_sending"):
+            digests.build(digest.pk)
+        pks = digests.claim(digest.pk, 10)
+        first_lease = Delivery.objects.get(pk=pks[0]).lease_until
+        lease = digests.Lease(pks)
+        lease.renewed -= 2  # more than a third of the lease ago
+        Delivery.objects.filter(pk=pks[0]).update(status="sent")
+        lease.renew_if_due(1, lambda: None)
+        rows = dict(Delivery.objects.values_list("pk", "lease_until"))
+        assert rows[pks[0]] == first_lease  # finished rows are left alone
+        assert all(rows[pk] > first_lease for pk in pks[1:])
+        assert digests.sweep() == 0 and len(subscribers) == 3
 
     def test_claims_skip_rows_locked_by_another_worker(self, make_item, make_subscriber):
         make_item()
