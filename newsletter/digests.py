@@ -18,7 +18,9 @@ import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused
 from django.conf import settings
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
 from django.db.models import Count, F, Min, Q
@@ -227,8 +229,12 @@ PERMANENT = "permanent"
 
 
 def classify(error, recipient):
-    """(kind, message) for an SMTP failure: 4xx and lost connections are temporary."""
+    """(kind, message) for a sending failure: SMTP 4xx, lost connections and an
+    email service's API errors are temporary; 5xx and an email service refusing
+    the recipient are permanent."""
     code = None
+    if isinstance(error, AnymailRecipientsRefused):
+        return PERMANENT, f"Refused by the email service: {error}"[:500]
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         code = error.recipients.get(recipient, (None,))[0]
         if code is None and error.recipients:
@@ -290,6 +296,8 @@ def _send(digest, deliveries, renderer, topics, pks):
     except OSError as error:
         log.warning("Cannot reach the mail server: %s", error)
         return 0, _retry(deliveries, str(error)), len(pks)
+    # Prebuilt MIME bytes only over SMTP; an email service's backend builds its own.
+    prebuilt = isinstance(connection, SMTPBackend)
     marks = SentMarks()
     lease = Lease(pks)
     try:
@@ -306,14 +314,14 @@ def _send(digest, deliveries, renderer, topics, pks):
                 _finish(delivery, Delivery.Status.SKIPPED, "No items left to send.")
                 continue
             try:
-                connection.send_messages([renderer.message(subscriber, items)])
+                connection.send_messages([renderer.message(subscriber, items, prebuilt)])
             except ValueError as error:
                 # A line break or other defect in an address or header: refused
                 # before anything reaches the server (no header injection).
                 marks.collect()
                 _finish(delivery, Delivery.Status.FAILED, f"Refused: {error}"[:500])
                 continue
-            except (smtplib.SMTPException, OSError) as error:
+            except (smtplib.SMTPException, OSError, AnymailError) as error:
                 marks.collect()
                 kind, text = classify(error, subscriber.email)
                 if kind == PERMANENT:

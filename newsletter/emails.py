@@ -206,11 +206,13 @@ class DigestRenderer:
             "List-Id": f"{settings.SITE_NAME} news <news.{self.domain}>",
         }
 
-    def message(self, subscriber, items):
+    def message(self, subscriber, items, prebuilt=True):
         """The recipient's message. Only the links and the address differ from
         one recipient to the next, so the MIME structure comes from a skeleton
         made once per variant; an address the skeleton cannot take (not ASCII)
-        is built the ordinary way."""
+        is built the ordinary way, and so is every message when `prebuilt` is
+        false (an email service's API backend reads the message's fields, not
+        its bytes)."""
         text, html = self._render(items)
         prefs, unsub = self._urls(subscriber)
         text = text.replace(PREFERENCES_PLACEHOLDER, prefs).replace(UNSUBSCRIBE_PLACEHOLDER, unsub)
@@ -219,7 +221,7 @@ class DigestRenderer:
         address = subscriber.email
         if "\r" in address or "\n" in address:
             raise ValueError(f"Invalid address {address!r}: contains a line break")
-        skeleton = self._skeleton(items) if address.isascii() else None
+        skeleton = self._skeleton(items) if prebuilt and address.isascii() else None
         cls = EmailMultiAlternatives if skeleton is None else PrebuiltMessage
         message = cls(
             self.subject(items),

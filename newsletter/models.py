@@ -169,26 +169,34 @@ class Suppression(models.Model):
 class ProviderEvent(models.Model):
     """A tracking event an email service reported (bounce, complaint…), kept so
     that the same event delivered twice changes nothing, and to count soft
-    bounces."""
+    bounces. The address is kept only as its keyed hash, like suppressions."""
+
+    class Kind(models.TextChoices):
+        HARD_BOUNCE = "hard", "Hard bounce"
+        SOFT_BOUNCE = "soft", "Soft bounce"
+        REJECTED = "rejected", "Rejected"
+        COMPLAINT = "complaint", "Spam complaint"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed at the email service"
 
     provider = models.CharField(max_length=20)
     event_id = models.CharField(max_length=200)
-    event_type = models.CharField(max_length=20)
-    subscriber = models.ForeignKey(
-        Subscriber, null=True, blank=True, on_delete=models.CASCADE, related_name="provider_events"
-    )
+    email_hash = models.CharField(max_length=128)
+    kind = models.CharField(max_length=12, choices=Kind)
     happened_at = models.DateTimeField(default=timezone.now)
     received_at = models.DateTimeField(default=timezone.now)
     detail = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["provider", "event_id"], name="newsletter_event_once")
+            # One SES notification can name several recipients under one id.
+            models.UniqueConstraint(
+                fields=["provider", "event_id", "email_hash"], name="newsletter_event_once"
+            )
         ]
-        indexes = [models.Index(fields=["subscriber", "event_type", "happened_at"])]
+        indexes = [models.Index(fields=["email_hash", "kind", "happened_at"])]
 
     def __str__(self):
-        return f"{self.provider} {self.event_type} {self.event_id}"
+        return f"{self.provider} {self.get_kind_display()} {self.event_id}"
 
 
 class DigestSchedule(models.Model):

@@ -140,10 +140,16 @@ def unsubscribe(subscriber, source):
 
 @transaction.atomic
 def suppress(subscriber, reason=Suppression.Reason.BOUNCED, provider="", event_id="", detail=""):
-    """Never mail this address again (until staff lift it). Returns True if it
-    was not suppressed already."""
-    suppression, created = Suppression.objects.get_or_create(
-        email_hash=email_hash(subscriber.email),
+    """Never mail this subscriber's address again (until staff lift it)."""
+    return suppress_address(subscriber.email, reason, provider, event_id, detail)
+
+
+@transaction.atomic
+def suppress_address(email, reason, provider="", event_id="", detail=""):
+    """Never mail (or import) this address again, whether or not it is on the
+    list; a subscriber gets a consent-history entry. True if it is new."""
+    _, created = Suppression.objects.get_or_create(
+        email_hash=email_hash(email),
         defaults={
             "reason": reason,
             "provider": provider,
@@ -151,10 +157,9 @@ def suppress(subscriber, reason=Suppression.Reason.BOUNCED, provider="", event_i
             "detail": detail[:500],
         },
     )
-    changed = Subscriber.objects.filter(pk=subscriber.pk).exclude(
-        status=Subscriber.Status.SUPPRESSED
-    ).update(status=Subscriber.Status.SUPPRESSED)
-    if created or changed:
+    subscriber = Subscriber.objects.filter(email=normalise(email)).first()
+    if subscriber is not None and subscriber.status != Subscriber.Status.SUPPRESSED:
+        Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.SUPPRESSED)
         source = Source.PROVIDER if provider else Source.BOUNCE
         record(subscriber, SubscriptionConsent.Action.SUPPRESS, source)
     return created

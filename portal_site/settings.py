@@ -223,6 +223,8 @@ if EMAIL_PROVIDER:
 ANYMAIL = {
     # "user:password" the provider sends with every webhook (HTTP basic auth).
     "WEBHOOK_SECRET": os.environ.get("EMAIL_WEBHOOK_SECRET", ""),
+    # Mailgun also signs its webhooks (its "HTTP webhook signing key").
+    "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("EMAIL_WEBHOOK_SIGNING_KEY", ""),
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Claims Portal <news@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

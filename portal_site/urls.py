@@ -19,6 +19,7 @@ urlpatterns = [
     path("news-and-updates/", include("news.legacy_urls")),
     path("newsletter/", include("newsletter.urls")),
     path("cookies/", include("cookies.urls")),
+    path("anymail/", include("newsletter.webhook_urls")),
     path("admin/", admin.site.urls),
     path("ckeditor5/", include("django_ckeditor_5.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
