@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
@@ -105,9 +105,10 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description="Export selected subscribers as CSV")
     def export_csv(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            csv_io.export_rows(queryset.order_by("pk")), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="subscribers.csv"'
-        csv_io.export_subscribers(queryset, response)
         return response
 
     @admin.action(description="Export one subscriber's data (GDPR)")
@@ -284,10 +285,11 @@ def test_digest_message(schedule, to):
 
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "reason", "created_at"]
-    list_filter = ["reason"]
+    list_display = ["__str__", "reason", "provider", "event_id", "detail", "created_at"]
+    list_filter = ["reason", "provider"]
     search_fields = ["email_hash"]
-    readonly_fields = ["email_hash", "reason", "created_at"]
+    readonly_fields = ["email_hash", "reason", "provider", "event_id", "detail", "created_at"]
+    actions = ["lift"]
 
     def get_search_results(self, request, queryset, search_term):
         # Staff search by address; only its hash is stored.
@@ -297,3 +299,21 @@ class SuppressionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(
+        description="Lift the selected suppressions (the addresses may be mailed again)",
+        permissions=["delete"],
+    )
+    def lift(self, request, queryset):
+        erased = queryset.filter(reason=Suppression.Reason.ERASED).count()
+        lifted = 0
+        for suppression in queryset.exclude(reason=Suppression.Reason.ERASED):
+            services.lift_suppression(suppression)
+            lifted += 1
+        self.message_user(request, f"{lifted} suppressions lifted.", messages.SUCCESS)
+        if erased:
+            self.message_user(
+                request,
+                f"{erased} erasures kept: an address erased on request is not added back.",
+                messages.WARNING,
+            )

@@ -20,21 +20,41 @@ MAX_ROWS = 50_000
 MAX_BYTES = 5 * 1024 * 1024
 
 
-def export_subscribers(queryset, out):
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value):
+    """A cell a spreadsheet will show as text, never run as a formula: OWASP's
+    advice is to prefix a leading = + - @ tab or carriage return with a quote."""
+    value = "" if value is None else str(value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def export_rows(queryset):
+    """CSV lines of the subscribers, one at a time: 50,000 rows are never all
+    in memory (keyset pages of 2,000 with their topics)."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(COLUMNS)
     for subscriber in queryset.prefetch_related("topics").iterator(chunk_size=2000):
-        writer.writerow(
+        yield writer.writerow(
             [
-                subscriber.email,
-                subscriber.status,
-                subscriber.frequency,
-                ";".join(topic.slug for topic in subscriber.topics.all()),
-                subscriber.source,
-                timezone.localtime(subscriber.created_at).strftime("%d/%m/%Y %H:%M"),
-                timezone.localtime(subscriber.confirmed_at).strftime("%d/%m/%Y %H:%M")
-                if subscriber.confirmed_at
-                else "",
+                safe_cell(value)
+                for value in (
+                    subscriber.email,
+                    subscriber.status,
+                    subscriber.frequency,
+                    ";".join(topic.slug for topic in subscriber.topics.all()),
+                    subscriber.source,
+                    timezone.localtime(subscriber.created_at).strftime("%d/%m/%Y %H:%M"),
+                    timezone.localtime(subscriber.confirmed_at).strftime("%d/%m/%Y %H:%M")
+                    if subscriber.confirmed_at
+                    else "",
+                )
             ]
         )
 
