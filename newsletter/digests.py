@@ -27,6 +27,7 @@ from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from news.selectors import published_since
+from portal_site import page_cache
 
 from .emails import DigestRenderer, mailer
 from .models import Delivery, Digest, DigestSchedule, Frequency, Subscriber
@@ -163,7 +164,18 @@ def build(digest_id):
         digest.status = Digest.Status.SENDING if count else Digest.Status.DONE
         if not count:
             digest.finished_at = timezone.now()
-        digest.save(update_fields=["status", "finished_at"])
+        digest.recipients = count
+        # The web version covers what came since the previous digest of the frequency.
+        digest.since = (
+            Digest.objects.filter(frequency=digest.frequency, until__lt=digest.until)
+            .exclude(pk=digest.pk)
+            .order_by("-until")
+            .values_list("until", flat=True)
+            .first()
+        ) or oldest
+        digest.save(update_fields=["status", "finished_at", "recipients", "since"])
+        if count:
+            page_cache.invalidate()  # the archive gains a digest
     if count:
         start_sending(digest.pk, count)
     return count

@@ -18,6 +18,7 @@ from django.urls import reverse
 from news.models import absolute_url
 
 from . import tokens
+from .digest_content import extra_sections, item_context, subject
 
 PREFERENCES_PLACEHOLDER = "https://placeholder.invalid/preferences"
 UNSUBSCRIBE_PLACEHOLDER = "https://placeholder.invalid/unsubscribe"
@@ -106,16 +107,6 @@ def already_subscribed_message(subscriber, choices=None):
     )
 
 
-def item_context(item):
-    return {
-        "title": item.title,
-        "url": absolute_url(item.get_absolute_url()),
-        "date": item.date,
-        "category": item.category.name,
-        "summary": item.summary,
-    }
-
-
 class DigestRenderer:
     """Renders a digest's shared parts once and makes each recipient's message."""
 
@@ -126,6 +117,8 @@ class DigestRenderer:
         self.from_email = settings.DEFAULT_FROM_EMAIL
         self._bodies = {}
         self._skeletons = {}
+        self.web_url = absolute_url(digest.get_absolute_url()) if digest.pk else None
+        self.sections = extra_sections(digest)
         self._preferences_base = absolute_url(reverse("newsletter:preferences", args=["t"]))[:-2]
         self._unsubscribe_base = absolute_url(reverse("newsletter:unsubscribe", args=["t"]))[:-2]
 
@@ -146,6 +139,8 @@ class DigestRenderer:
                 "digest": self.digest,
                 "items": [item_context(item) for item in reversed(items)],  # newest first
                 "count": len(items),
+                "web_url": self.web_url,
+                "sections": self.sections,
                 "preferences_url": PREFERENCES_PLACEHOLDER,
                 "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
                 "preheader": self.preheader(items),
@@ -161,14 +156,12 @@ class DigestRenderer:
         return titles[:140]
 
     def subject(self, items):
-        count = len(items)
-        news = "1 news item" if count == 1 else f"{count} news items"
-        return f"{settings.SITE_NAME} news: {news} ({self.digest.get_frequency_display().lower()})"
+        return subject(self.digest, len(items))
 
-    def message_id(self, subscriber_id):
+    def message_id(self, subscriber):
         # The same on every attempt, so a copy sent twice after a crash is
-        # recognisably the same message.
-        return f"<digest-{self.digest.pk}.{subscriber_id}@{self.domain}>"
+        # recognisably the same message; the random public id, not the row's.
+        return f"<digest-{self.digest.pk}.{subscriber.public_id.hex}@{self.domain}>"
 
     def _urls(self, subscriber):
         token = tokens.make_token(subscriber, tokens.MANAGE)
@@ -217,7 +210,7 @@ class DigestRenderer:
         prefs, unsub = self._urls(subscriber)
         text = text.replace(PREFERENCES_PLACEHOLDER, prefs).replace(UNSUBSCRIBE_PLACEHOLDER, unsub)
         html = html.replace(PREFERENCES_PLACEHOLDER, prefs).replace(UNSUBSCRIBE_PLACEHOLDER, unsub)
-        message_id = self.message_id(subscriber.pk)
+        message_id = self.message_id(subscriber)
         address = subscriber.email
         if "\r" in address or "\n" in address:
             raise ValueError(f"Invalid address {address!r}: contains a line break")

@@ -1,9 +1,11 @@
 import hashlib
 import secrets
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from news.models import Category
@@ -241,6 +243,12 @@ class DigestSchedule(models.Model):
             raise ValidationError(errors)
 
 
+class DigestQuerySet(models.QuerySet):
+    def sent(self):
+        """Digests that went out to someone: the web archive."""
+        return self.filter(status__in=["sending", "done"], recipients__gt=0)
+
+
 class Digest(models.Model):
     """One per frequency and period: beat firing twice still makes one digest."""
 
@@ -252,18 +260,39 @@ class Digest(models.Model):
     frequency = models.CharField(max_length=10, choices=Frequency)
     period = models.CharField(max_length=40, help_text="For example 2026-W47 or 2026-11.")
     until = models.DateTimeField(help_text="Items published up to this time are included.")
+    # Set when built: where its web version starts (the previous digest of the
+    # frequency), and how many emails it has.
+    since = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=8, choices=Status, default=Status.NEW)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = DigestQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-until", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["frequency", "period"], name="newsletter_one_digest")
         ]
 
     def __str__(self):
-        return f"{self.get_frequency_display()} digest {self.period}"
+        return f"{self.get_frequency_display()} digest, {self.covers()}"
+
+    def get_absolute_url(self):
+        return reverse("newsletter:archive-detail", args=[self.pk])
+
+    def covers(self):
+        """The time the digest covers, for people: "week of 23 November 2026"."""
+        until = timezone.localtime(self.until)
+        if self.period.startswith("now-"):  # staff's "send now"
+            return f"sent {until:%d/%m/%Y %H:%M}"
+        if self.frequency == Frequency.WEEKLY:
+            start = until - timedelta(days=7)
+            return f"week of {start.day} {start:%B %Y}"
+        if self.frequency == Frequency.MONTHLY:
+            return f"{until - timedelta(days=1):%B %Y}"
+        return f"{until.day} {until:%B %Y}, {until:%H:%M}"
 
 
 class Delivery(models.Model):

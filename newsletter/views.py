@@ -6,13 +6,23 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.generic import FormView, TemplateView, View
+from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
 from news.models import Category
+from portal_site.page_cache import public_page
 
 from . import ratelimit, services, tasks, tokens
+from .digest_content import extra_sections, item_context, web_items
 from .forms import PreferencesForm, SignupForm
-from .models import CONSENT_TEXTS, CONSENT_VERSION, Frequency, Source, Subscriber, Suppression
+from .models import (
+    CONSENT_TEXTS,
+    CONSENT_VERSION,
+    Digest,
+    Frequency,
+    Source,
+    Subscriber,
+    Suppression,
+)
 
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 
@@ -228,3 +238,29 @@ class UnsubscribeView(View):
         if one_click:
             return HttpResponse("You are unsubscribed.\n", content_type="text/plain")
         return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber})
+
+
+@method_decorator(public_page, name="dispatch")
+class ArchiveView(ListView):
+    """Past digests, newest first: the same page for everyone."""
+
+    queryset = Digest.objects.sent()
+    template_name = "newsletter/archive.html"
+    context_object_name = "digests"
+    paginate_by = 50
+
+
+@method_decorator(public_page, name="dispatch")
+class DigestWebVersionView(DetailView):
+    """A digest's web version ("View this email in your browser"): every item
+    it covered in every topic, with no personal link."""
+
+    queryset = Digest.objects.sent()
+    template_name = "newsletter/archive_digest.html"
+    context_object_name = "digest"
+
+    def get_context_data(self, **kwargs):
+        items = [item_context(item) for item in reversed(list(web_items(self.object)))]
+        return super().get_context_data(
+            items=items, sections=extra_sections(self.object), **kwargs
+        )

@@ -133,9 +133,18 @@ class TestSending:
         run(digests.build, digest.pk)
         (message,) = mailoutbox
         subscriber = Subscriber.objects.get()
+        html = message.alternatives[0].content
+        # The domain is SITE_URL's; the random public id, never the row's id.
         assert message.extra_headers["Message-ID"] == (
-            f"<digest-{digest.pk}.{subscriber.pk}@127.0.0.1>"
+            f"<digest-{digest.pk}.{subscriber.public_id.hex}@127.0.0.1>"
         )
+        assert message.subject.startswith("Claims Portal news: 2 new items, sent ")
+        # Link text that says where it goes, visible to everyone (WCAG 2.4.4).
+        assert ">Read more about Monthly MI</a>" in html and "display:none;\"> about" not in html
+        assert f'href="{settings.SITE_URL}/newsletter/archive/{digest.pk}/"' in html
+        assert "View this email in your browser" in html
+        privacy = f"{settings.SITE_URL}/privacy/"
+        assert privacy in html and privacy in message.body
         assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message.extra_headers["List-Unsubscribe"].startswith(
             f"<{settings.SITE_URL}/newsletter/unsubscribe/"
