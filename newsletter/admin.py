@@ -1,19 +1,21 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
 
 from portal_site.admin_mixins import ReadOnlyAdminMixin
 
-from . import csv_io, digests, emails, services
+from . import csv_io, digests, emails, imports, services, tasks
 from .models import (
     Delivery,
     Digest,
     DigestSchedule,
+    ImportRow,
     Subscriber,
+    SubscriberImport,
     SubscriptionConsent,
     Suppression,
     email_hash,
@@ -68,40 +70,105 @@ class SubscriberAdmin(admin.ModelAdmin):
         services.record(form.instance, action, "admin")
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         return [
+            path("import/", view(self.import_view), name="newsletter_subscriber_import"),
             path(
-                "import/",
-                self.admin_site.admin_view(self.import_view),
-                name="newsletter_subscriber_import",
+                "import/<int:job_id>/",
+                view(self.import_job_view),
+                name="newsletter_subscriber_import_job",
+            ),
+            path(
+                "import/<int:job_id>/progress.json",
+                view(self.import_progress_view),
+                name="newsletter_subscriber_import_progress",
+            ),
+            path(
+                "import/<int:job_id>/report.csv",
+                view(self.import_report_view),
+                name="newsletter_subscriber_import_report",
             ),
             *super().get_urls(),
         ]
 
+    def _context(self, request, title, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            **extra,
+        }
+
     def import_view(self, request):
+        """Upload: the file is checked for shape here, its rows by a worker."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        report = None
         status = 200
         if request.method == "POST":
             form = ImportForm(request.POST, request.FILES)
             if form.is_valid():
-                report = csv_io.import_subscribers(form.cleaned_data["file"])
-                if report.fatal:
-                    status = 400
+                try:
+                    job = imports.create(form.cleaned_data["file"], request.user)
+                except csv_io.CsvError as error:
+                    form.add_error("file", str(error))
                 else:
-                    self.message_user(request, report.summary(), messages.SUCCESS)
-            else:
-                status = 400
+                    tasks.queue_import_step(job)
+                    return redirect("admin:newsletter_subscriber_import_job", job.pk)
+            status = 400
         else:
             form = ImportForm()
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Import subscribers",
-            "form": form,
-            "report": report,
-        }
+        context = self._context(
+            request,
+            "Import subscribers",
+            form=form,
+            jobs=SubscriberImport.objects.defer("content")[:10],
+        )
         return render(request, "admin/newsletter/subscriber/import.html", context, status=status)
+
+    def _job(self, request, job_id):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(SubscriberImport.objects.defer("content"), pk=job_id)
+
+    def import_job_view(self, request, job_id):
+        """The dry run's verdicts and the confirmation, then the import's progress."""
+        job = self._job(request, job_id)
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            if imports.confirm(job):
+                job.refresh_from_db()
+                tasks.queue_import_step(job)
+                self.message_user(request, "Import started.", messages.SUCCESS)
+            return redirect("admin:newsletter_subscriber_import_job", job.pk)
+        labels = dict(ImportRow.Verdict.choices)
+        counts = imports.totals(job)
+        context = self._context(
+            request,
+            str(job),
+            job=job,
+            totals=[(labels[v], counts.get(v, 0)) for v in ImportRow.Verdict.values],
+            adding=counts.get(ImportRow.Verdict.ADD, 0),
+            problems=job.rows.exclude(verdict=ImportRow.Verdict.ADD).order_by("line")[:200],
+        )
+        return render(request, "admin/newsletter/subscriber/import_job.html", context)
+
+    def import_progress_view(self, request, job_id):
+        job = self._job(request, job_id)
+        return JsonResponse(
+            {
+                "status": job.get_status_display(),
+                "done": job.rows_done,
+                "total": job.total_rows,
+                "running": job.running,
+            }
+        )
+
+    def import_report_view(self, request, job_id):
+        job = self._job(request, job_id)
+        response = StreamingHttpResponse(
+            csv_io.report_rows(job), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.csv"'
+        return response
 
     @admin.action(description="Export selected subscribers as CSV")
     def export_csv(self, request, queryset):

@@ -327,3 +327,68 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.digest} to {self.subscriber_id}"
+
+
+class SubscriberImport(models.Model):
+    """A CSV import run by a worker: first a dry run that gives every row a
+    verdict, then, once a manager confirms, the import itself."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Checking the rows (dry run)"
+        CHECKED = "checked", "Checked: waiting for confirmation"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    file_name = models.CharField(max_length=200)
+    # The file itself, so that a worker in another container can read it.
+    content = models.TextField(editable=False)
+    status = models.CharField(max_length=10, choices=Status, default=Status.CHECKING)
+    total_rows = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Renewed by the worker while it runs; past it, the sweeper queues the job again.
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Import of {self.file_name} ({self.created_at:%d/%m/%Y %H:%M})"
+
+    @property
+    def running(self):
+        return self.status in (self.Status.CHECKING, self.Status.IMPORTING)
+
+
+class ImportRow(models.Model):
+    """One row of an import and its verdict."""
+
+    class Verdict(models.TextChoices):
+        ADD = "add", "Added"
+        DUPLICATE = "duplicate", "Repeats an earlier row"
+        ALREADY = "already", "Already on the list: not changed"
+        SUPPRESSED = "suppressed", "Suppressed (erased on request, bounced or complained)"
+        INVALID = "invalid", "Not valid"
+
+    job = models.ForeignKey(SubscriberImport, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField()
+    email = models.CharField(max_length=254, blank=True)
+    frequency = models.CharField(max_length=10, blank=True)
+    topics = models.CharField(max_length=500, blank=True, help_text="Category ids, ';'-separated.")
+    verdict = models.CharField(max_length=10, choices=Verdict)
+    message = models.CharField(max_length=200, blank=True)
+    done = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["job", "line"]
+        indexes = [models.Index(fields=["job", "done", "line"])]
+
+    def __str__(self):
+        return f"Row {self.line}: {self.get_verdict_display()}"

@@ -7,7 +7,7 @@ import smtplib
 import kombu.exceptions
 from celery import shared_task
 
-from . import digests, emails, services, tokens
+from . import digests, emails, imports, services, tokens
 from .models import Subscriber
 
 log = logging.getLogger(__name__)
@@ -25,8 +25,29 @@ def send_due_digests():
 
 @shared_task
 def sweep_deliveries():
-    """Every NEWSLETTER_SWEEP_SECONDS: give the deliveries of a dead worker to another."""
+    """Every NEWSLETTER_SWEEP_SECONDS: give the deliveries and imports of a dead
+    worker to another."""
+    for job in imports.stalled():
+        queue_import_step(job)
     return digests.sweep()
+
+
+@shared_task
+def check_import(job_id):
+    imports.check(job_id)
+
+
+@shared_task
+def run_import(job_id):
+    imports.run(job_id)
+
+
+def queue_import_step(job):
+    """Queue whatever the job needs next (the dry run or the import)."""
+    if job.status == job.Status.CHECKING:
+        check_import.delay_on_commit(job.pk)
+    elif job.status == job.Status.IMPORTING:
+        run_import.delay_on_commit(job.pk)
 
 
 @shared_task
