@@ -3,8 +3,9 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from portal_site.admin_mixins import ReadOnlyAdminMixin
 
@@ -268,7 +269,42 @@ class DigestAdmin(admin.ModelAdmin):
             for s in ("pending", "sending", "sent", "failed", "skipped")
         )
         done = total - digest.pending_count - digest.sending_count
-        return f"{done * 100 // total}%" if total else "—"
+        if not total:
+            return "—"
+        url = reverse("admin:newsletter_digest_progress", args=[digest.pk])
+        return format_html(
+            '<div data-progress-url="{}" data-unit=" emails">'
+            '<progress value="{}" max="{}" aria-label="Emails sent">{} %</progress> '
+            '<span data-progress-text>{} of {} emails</span></div>',
+            url, done, total, done * 100 // total, done, total,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:digest_id>/progress.json",
+                self.admin_site.admin_view(self.progress_view),
+                name="newsletter_digest_progress",
+            ),
+            *super().get_urls(),
+        ]
+
+    def progress_view(self, request, digest_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        digest = get_object_or_404(Digest, pk=digest_id)
+        done, total = digests.progress(digest)
+        return JsonResponse(
+            {
+                "status": digest.get_status_display(),
+                "done": done,
+                "total": total,
+                "running": digest.status != Digest.Status.DONE and done < total,
+            }
+        )
+
+    class Media:
+        js = ["js/admin_progress.js"]
 
     @admin.action(description="Send now (build, or resume pending deliveries)")
     def send_now(self, request, queryset):

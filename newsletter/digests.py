@@ -496,6 +496,16 @@ def counts(digest):
     )
 
 
+def progress(digest):
+    """(finished, total) deliveries of the digest: sent, failed or skipped of all."""
+    by_status = counts(digest)
+    total = sum(by_status.values())
+    open_rows = by_status.get(Delivery.Status.PENDING, 0) + by_status.get(
+        Delivery.Status.SENDING, 0
+    )
+    return total - open_rows, total
+
+
 def digest_counts_annotations():
     statuses = Delivery.Status
     return {

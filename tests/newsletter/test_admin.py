@@ -77,7 +77,12 @@ class TestPages:
         assert '<td class="field-pending">1</td>' in html
         assert '<td class="field-sent">1</td>' in html
         assert '<td class="field-failed">1</td>' in html
-        assert '<td class="field-progress">66%</td>' in html
+        # A bar that refreshes itself from the digest's progress.json.
+        assert '<progress value="2" max="3" aria-label="Emails sent">66 %</progress>' in html
+        assert f'data-progress-url="/admin/newsletter/digest/{digest.pk}/progress.json"' in html
+        assert "js/admin_progress.js" in html
+        data = staff.get(f"/admin/newsletter/digest/{digest.pk}/progress.json").json()
+        assert data == {"status": "Sending", "done": 2, "total": 3, "running": True}
 
     def test_schedule_is_editable(self, staff):
         staff.get("/admin/newsletter/digestschedule/")

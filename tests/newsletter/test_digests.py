@@ -289,6 +289,8 @@ class TestSending:
         run(call_command, "send_digests", frequency=["monthly"])
         out = capsys.readouterr().out
         assert "1 emails queued" in out
+        # Its progress (here the tasks run when the test's transaction "commits").
+        assert ": 0 of 1 finished (1 pending)." in out
         assert len(mailoutbox) == 1
         call_command("send_digests", frequency=["monthly"])
         assert "nothing new to send" in capsys.readouterr().out

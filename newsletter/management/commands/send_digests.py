@@ -1,3 +1,5 @@
+import time
+
 from django.core.management.base import BaseCommand
 
 from newsletter import digests
@@ -13,13 +15,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="Stay until the queued digests are sent, printing their progress.",
+        )
+        parser.add_argument(
             "--frequency",
             action="append",
             choices=Frequency.values,
             help="Send this frequency's digest now, even if it is not due (repeatable).",
         )
 
-    def handle(self, *args, frequency=None, **options):
+    def handle(self, *args, frequency=None, wait=False, **options):
         returned = digests.sweep()
         if returned:
             self.stdout.write(f"Returned {returned} stuck deliveries to the queue.")
@@ -37,3 +44,16 @@ class Command(BaseCommand):
                 self.stdout.write(f"{digest}: nothing new to send.")
             else:
                 self.stdout.write(self.style.SUCCESS(f"{digest}: {count} emails queued."))
+                self.report(digest, wait)
+
+    def report(self, digest, wait):
+        """Progress now (everything, when tasks run in this process), and until
+        done with --wait."""
+        while True:
+            done, total = digests.progress(digest)
+            by_status = digests.counts(digest)
+            details = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
+            self.stdout.write(f"{digest}: {done} of {total} finished ({details}).")
+            if done >= total or not wait:
+                return
+            time.sleep(2)
