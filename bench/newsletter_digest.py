@@ -194,7 +194,6 @@ def prebuilt_digest_bytes():
     from django.utils import timezone
 
     from news.selectors import published_since
-    from newsletter import digests
     from newsletter.emails import DigestRenderer
     from newsletter.models import Digest, Subscriber
 
@@ -203,7 +202,6 @@ def prebuilt_digest_bytes():
     items = published_since(subscriber.digested_until).select_related("category")
     renderer = DigestRenderer(digest, items)
     message = renderer.message(subscriber, renderer.items_for(subscriber.digested_until, None))
-    del digests
     return message.from_email, message.message().as_bytes()
 
 
@@ -268,7 +266,7 @@ def wait_for_worker(app, timeout=60):
 
 
 def worker_run(env, concurrency, expected):
-    from newsletter import digests
+    from newsletter import digests, schedules
     from newsletter.models import Delivery
     from newsletter.tasks import build_digest
     from portal_site.celery import app
@@ -276,7 +274,7 @@ def worker_run(env, concurrency, expected):
     worker = start_worker(env, concurrency)
     try:
         wait_for_worker(app)
-        digest = digests.forced_digest("weekly")
+        digest = schedules.forced_digest("weekly")
         started = time.perf_counter()
         build_digest.delay(digest.pk)
         peak = total = 0.0

@@ -9,7 +9,7 @@ from django.utils.html import format_html
 
 from portal_site.admin_mixins import ReadOnlyAdminMixin
 
-from . import csv_io, digests, emails, imports, services, tasks
+from . import csv_io, digests, emails, imports, schedules, services, tasks
 from .models import (
     Delivery,
     Digest,
@@ -310,9 +310,9 @@ class DigestAdmin(admin.ModelAdmin):
     def send_now(self, request, queryset):
         for digest in queryset:
             if digest.status == Digest.Status.NEW:
-                count = digests.build(digest.pk)
+                count = tasks.build_and_send(digest.pk)
             else:
-                count = digests.start_sending(digest.pk)
+                count = tasks.start_sending(digest.pk)
             self.message_user(request, f"{digest}: {count or 0} deliveries queued.")
 
 
@@ -332,7 +332,7 @@ class DigestScheduleAdmin(admin.ModelAdmin):
     actions = ["send_test", "send_now"]
 
     def changelist_view(self, request, extra_context=None):
-        digests.ensure_schedules()
+        schedules.ensure_schedules()
         return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
@@ -359,8 +359,8 @@ class DigestScheduleAdmin(admin.ModelAdmin):
     @admin.action(description="Send now (a digest of everything due, without waiting)")
     def send_now(self, request, queryset):
         for schedule in queryset:
-            digest = digests.forced_digest(schedule.frequency)
-            count = digests.build(digest.pk)
+            digest = schedules.forced_digest(schedule.frequency)
+            count = tasks.build_and_send(digest.pk)
             self.message_user(request, f"{digest}: {count or 0} deliveries queued.")
 
 

@@ -6,8 +6,6 @@ A digest is rendered once per distinct list of items (usually a handful per
 digest), with placeholders for the two personal links; each recipient's copy
 only swaps the placeholders."""
 
-import base64
-import email.policy
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -17,7 +15,7 @@ from django.urls import reverse
 
 from news.models import absolute_url
 
-from . import tokens
+from . import fast_send, tokens
 from .digest_content import extra_sections, item_context, subject
 
 PREFERENCES_PLACEHOLDER = "https://placeholder.invalid/preferences"
@@ -168,27 +166,13 @@ class DigestRenderer:
         return self._preferences_base + token + "/", self._unsubscribe_base + token + "/"
 
     def _skeleton(self, items):
-        """The variant's whole message as bytes, built once by Django's EmailMessage
-        (so every shared header is encoded and checked), with markers where each
-        recipient's address, Message-ID, unsubscribe link and bodies go."""
         key = tuple(item.pk for item in items)
         if key not in self._skeletons:
-            message = EmailMultiAlternatives(
+            self._skeletons[key] = fast_send.skeleton(
                 self.subject(items),
-                TEXT_MARK,
                 self.from_email,
-                [TO_MARK],
-                headers=self._headers(MESSAGE_ID_MARK, UNSUBSCRIBE_PLACEHOLDER),
+                self._headers(fast_send.MESSAGE_ID_MARK, fast_send.UNSUBSCRIBE_MARK),
             )
-            message.attach_alternative(HTML_MARK, "text/html")
-            raw = message.message(policy=email.policy.SMTP).as_bytes()
-            # The markers are short ASCII lines, so Django sends them as 7bit; each
-            # recipient's bodies go in as base64 instead.
-            cte = b"Content-Transfer-Encoding: 7bit\r\n"
-            if raw.count(cte) != 2 or raw.count(TEXT_MARK.encode()) != 1:
-                self._skeletons[key] = None
-            else:
-                self._skeletons[key] = raw.replace(cte, b"Content-Transfer-Encoding: base64\r\n")
         return self._skeletons[key]
 
     def _headers(self, message_id, unsubscribe):
@@ -199,72 +183,39 @@ class DigestRenderer:
             "List-Id": f"{settings.SITE_NAME} news <news.{self.domain}>",
         }
 
-    def message(self, subscriber, items, prebuilt=True):
-        """The recipient's message. Only the links and the address differ from
-        one recipient to the next, so the MIME structure comes from a skeleton
-        made once per variant; an address the skeleton cannot take (not ASCII)
-        is built the ordinary way, and so is every message when `prebuilt` is
-        false (an email service's API backend reads the message's fields, not
-        its bytes)."""
+    def _personal(self, subscriber, items):
+        """(text, html, Message-ID, unsubscribe URL) of the recipient's copy."""
         text, html = self._render(items)
         prefs, unsub = self._urls(subscriber)
         text = text.replace(PREFERENCES_PLACEHOLDER, prefs).replace(UNSUBSCRIBE_PLACEHOLDER, unsub)
         html = html.replace(PREFERENCES_PLACEHOLDER, prefs).replace(UNSUBSCRIBE_PLACEHOLDER, unsub)
-        message_id = self.message_id(subscriber)
         address = subscriber.email
         if "\r" in address or "\n" in address:
             raise ValueError(f"Invalid address {address!r}: contains a line break")
-        skeleton = self._skeleton(items) if prebuilt and address.isascii() else None
-        cls = EmailMultiAlternatives if skeleton is None else PrebuiltMessage
-        message = cls(
+        return text, html, self.message_id(subscriber), unsub
+
+    def message(self, subscriber, items):
+        """The recipient's message as an ordinary EmailMessage (any mailer)."""
+        text, html, message_id, unsub = self._personal(subscriber, items)
+        message = EmailMultiAlternatives(
             self.subject(items),
             text,
             self.from_email,
-            [address],
+            [subscriber.email],
             headers=self._headers(message_id, unsub),
         )
         message.attach_alternative(html, "text/html")
-        if skeleton is not None:
-            message.prebuilt = (
-                skeleton.replace(TO_MARK.encode(), address.encode(), 1)
-                .replace(MESSAGE_ID_MARK.encode(), message_id.encode(), 1)
-                .replace(UNSUBSCRIBE_PLACEHOLDER.encode(), unsub.encode(), 1)
-                .replace(TEXT_MARK.encode(), _base64(text), 1)
-                .replace(HTML_MARK.encode(), _base64(html), 1)
-            )
         return message
 
-
-TO_MARK = "recipient@placeholder.invalid"
-MESSAGE_ID_MARK = "<message-id@placeholder.invalid>"
-TEXT_MARK = "@@text-body-placeholder@@"
-HTML_MARK = "@@html-body-placeholder@@"
-
-
-def _base64(text):
-    # 76-character lines, CRLF-terminated, without the final line break (the
-    # skeleton has it).
-    # Text is encoded in its canonical form, with CRLF line breaks (RFC 2045).
-    canonical = text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
-    return base64.encodebytes(canonical).replace(b"\n", b"\r\n")[:-2]
-
-
-class _Bytes:
-    def __init__(self, data):
-        self.data = data
-
-    def as_bytes(self, *args, **kwargs):
-        return self.data
-
-
-class PrebuiltMessage(EmailMultiAlternatives):
-    """An EmailMessage whose MIME bytes were assembled from a digest skeleton.
-    Its attributes (body, alternatives, headers) still describe the message, so
-    any mailer backend can take it; SMTP sends the prebuilt bytes."""
-
-    prebuilt = None
-
-    def message(self, *, policy=email.policy.default):
-        if self.prebuilt is None:
-            return super().message(policy=policy)
-        return _Bytes(self.prebuilt)
+    def message_bytes(self, subscriber, items):
+        """The recipient's message as MIME bytes for SMTP, assembled from the
+        variant's skeleton (only the address and links differ between
+        recipients); None if the skeleton cannot take it (an address that is
+        not ASCII), in which case send message() instead."""
+        if not subscriber.email.isascii():
+            return None
+        skeleton = self._skeleton(items)
+        if skeleton is None:
+            return None
+        text, html, message_id, unsub = self._personal(subscriber, items)
+        return fast_send.fill(skeleton, subscriber.email, message_id, unsub, text, html)

@@ -6,9 +6,10 @@ import smtplib
 
 import kombu.exceptions
 from celery import shared_task
+from django.conf import settings
 
-from . import digests, emails, imports, services, tokens
-from .models import Subscriber
+from . import digests, emails, imports, schedules, sending, services, tokens
+from .models import Delivery, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -16,11 +17,37 @@ log = logging.getLogger(__name__)
 @shared_task
 def send_due_digests():
     """Every few minutes: return stuck deliveries, then build what is due."""
-    digests.sweep()
+    sweep()
     built = {}
-    for digest in digests.due_digests():
-        built[str(digest)] = digests.build(digest.pk)
+    for digest in schedules.due_digests():
+        built[str(digest)] = build_and_send(digest.pk)
     return built
+
+
+def build_and_send(digest_id):
+    """Build the digest and queue its sending; returns digests.build()'s count."""
+    count = digests.build(digest_id)
+    if count:
+        start_sending(digest_id, count)
+    return count
+
+
+def start_sending(digest_id, count=None):
+    """Queue enough send tasks to work through the digest in parallel."""
+    if count is None:
+        count = Delivery.objects.filter(digest_id=digest_id, status=Delivery.Status.PENDING).count()
+    chunks = -(-count // settings.NEWSLETTER_CHUNK_SIZE)
+    for _ in range(min(chunks, settings.NEWSLETTER_PARALLEL_CHUNKS)):
+        send_digest_chunk.delay_on_commit(digest_id)
+    return count
+
+
+def sweep():
+    """Hand the deliveries of dead workers on; returns the rows returned."""
+    returned, idle = sending.sweep()
+    for digest_id, count in idle.items():
+        start_sending(digest_id, count)
+    return returned
 
 
 @shared_task
@@ -29,7 +56,7 @@ def sweep_deliveries():
     worker to another."""
     for job in imports.stalled():
         queue_import_step(job)
-    return digests.sweep()
+    return sweep()
 
 
 @shared_task
@@ -52,20 +79,20 @@ def queue_import_step(job):
 
 @shared_task
 def build_digest(digest_id):
-    return digests.build(digest_id)
+    return build_and_send(digest_id)
 
 
 @shared_task
 def send_digest_chunk(digest_id):
     """Send one chunk, then hand over to a fresh task while work remains, so that
     no task runs for long and a lost one costs at most one chunk."""
-    sent, retry_in, claimed = digests.send_chunk(digest_id)
+    sent, retry_in, claimed = sending.send_chunk(digest_id)
     if retry_in is not None:
         send_digest_chunk.apply_async((digest_id,), countdown=retry_in)
     if claimed:
         send_digest_chunk.delay(digest_id)
     else:
-        digests.finish_if_done(digest_id)
+        sending.finish_if_done(digest_id)
     return sent
 
 

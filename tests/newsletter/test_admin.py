@@ -6,7 +6,7 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from newsletter import digests
+from newsletter import digests, schedules
 from newsletter.models import (
     Delivery,
     ImportRow,
@@ -68,7 +68,7 @@ class TestPages:
         make_item()
         for email in ("a@example.com", "b@example.com", "perm@example.com"):
             make_subscriber(email=email)
-        digest = digests.forced_digest("weekly")
+        digest = schedules.forced_digest("weekly")
         digests.build(digest.pk)  # rows made; sending waits for commit
         Delivery.objects.filter(subscriber__email="a@example.com").update(status="sent")
         Delivery.objects.filter(subscriber__email="perm@example.com").update(status="failed")

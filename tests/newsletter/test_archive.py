@@ -7,7 +7,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from newsletter import digests
+from newsletter import schedules, tasks
 from newsletter.models import Digest, Frequency
 
 pytestmark = pytest.mark.django_db
@@ -31,9 +31,9 @@ def sent_digest(make_item, make_subscriber, categories, django_capture_on_commit
     make_subscriber(email="ann@example.com", topics=[categories[0]])
     make_item(title="Insurer Index v232")
     make_item(title="Monthly MI for October", category=categories[1])
-    digest = digests.forced_digest("weekly")
+    digest = schedules.forced_digest("weekly")
     with django_capture_on_commit_callbacks(execute=True):
-        assert digests.build(digest.pk) == 1
+        assert tasks.build_and_send(digest.pk) == 1
     digest.refresh_from_db()
     return digest
 
@@ -93,9 +93,9 @@ def test_extra_sections_join_the_email_and_the_web_version(client, settings, mak
     settings.NEWSLETTER_DIGEST_EXTRA_SECTIONS = [f"{__name__}.maintenance_sections"]
     make_subscriber()
     make_item()
-    digest = digests.forced_digest("weekly")
+    digest = schedules.forced_digest("weekly")
     with django_capture_on_commit_callbacks(execute=True):
-        digests.build(digest.pk)
+        tasks.build_and_send(digest.pk)
     (message,) = mailoutbox
     for part in (message.body, message.alternatives[0].content,
                  client.get(f"/newsletter/archive/{digest.pk}/").content.decode()):

@@ -9,8 +9,7 @@ from anymail.message import AnymailRecipientStatus
 from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 
-from newsletter import digests
-from newsletter.emails import PrebuiltMessage
+from newsletter import schedules, tasks
 from newsletter.models import Delivery, Subscriber, Suppression
 
 pytestmark = pytest.mark.django_db
@@ -41,13 +40,13 @@ def test_a_digest_through_an_email_service(
     make_item(title="Insurer Index v232")
     make_subscriber(email="ann@example.com")
     refused = make_subscriber(email="perm@example.com")
-    digest = digests.forced_digest("weekly")
+    digest = schedules.forced_digest("weekly")
     with django_capture_on_commit_callbacks(execute=True):
-        assert digests.build(digest.pk) == 2
+        assert tasks.build_and_send(digest.pk) == 2
     sent = {m.to[0]: m for m in mail.outbox}
     assert set(sent) == {"ann@example.com", "perm@example.com"}
     message = sent["ann@example.com"]
-    assert type(message) is EmailMultiAlternatives and not isinstance(message, PrebuiltMessage)
+    assert type(message) is EmailMultiAlternatives
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "Insurer Index v232" in message.alternatives[0].content
     statuses = dict(Delivery.objects.values_list("subscriber__email", "status"))

@@ -107,13 +107,13 @@ def test_sign_up_confirm_digest_one_click_unsubscribe(
 def test_header_injection_is_impossible(categories, smtp_server, make_subscriber, make_item):
     """A subscriber record holding a newline (for example from an old import) cannot
     add headers: the message is refused, and nothing is sent."""
-    from newsletter import digests
+    from newsletter import digests, schedules, sending
 
     make_item(title="Title\r\nBcc: victim@example.com")
     evil = make_subscriber(email="x@example.com\nBcc: victim@example.com")
-    digest = digests.forced_digest("weekly")
+    digest = schedules.forced_digest("weekly")
     digests.build(digest.pk)
-    sent, _, _ = digests.send_chunk(digest.pk)
+    sent, _, _ = sending.send_chunk(digest.pk)
     assert sent == 0
     assert smtp_server.messages == []
     delivery = evil.deliveries.get()

@@ -335,11 +335,11 @@ def test_an_address_not_on_the_list_is_suppressed_for_later_imports(db):
 
 
 def test_a_suppressed_address_gets_no_more_digests(reader, make_item, mailoutbox):
-    from newsletter import digests
+    from newsletter import digests, schedules
 
     post("sendgrid", sendgrid("complaint"))
     make_item()
-    digest = digests.forced_digest("weekly")
+    digest = schedules.forced_digest("weekly")
     assert digests.build(digest.pk) == 0
     assert mailoutbox == []
 

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from newsletter import digests
+from newsletter import digests, schedules, tasks
 from newsletter.models import Delivery, Digest, Subscriber
 from portal_site.celery import app as celery_app
 from tests.conftest import require
@@ -73,8 +73,8 @@ def test_real_worker_sends_a_digest_to_2000_subscribers(broker, make_item, smtp_
     settings.NEWSLETTER_CHUNK_SIZE = 250
     make_audience(2000, make_item)
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
-        digest = digests.forced_digest("weekly")
-        assert digests.build(digest.pk) == 2000  # queues the send tasks on commit
+        digest = schedules.forced_digest("weekly")
+        assert tasks.build_and_send(digest.pk) == 2000  # queues the send tasks on commit
         wait_until_done(digest, timeout=120)
     received = received_per_recipient(smtp_server)
     assert len(received) == 2000
@@ -140,10 +140,10 @@ def test_sigkill_mid_send_loses_nothing_repeats_at_most_one_and_recovers_in_two_
 ):
     smtp_server.delay = 0.003  # slow enough to kill the worker mid-send
     make_audience(2000, make_item)
-    digest = digests.forced_digest("weekly")
+    digest = schedules.forced_digest("weekly")
     first = start_worker_process(smtp_server.port, "first")
     try:
-        assert digests.build(digest.pk) == 2000
+        assert tasks.build_and_send(digest.pk) == 2000
         deadline = time.monotonic() + 60
         while len(smtp_server.messages) < 450 and time.monotonic() < deadline:
             time.sleep(0.02)

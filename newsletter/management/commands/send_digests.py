@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from newsletter import digests
+from newsletter import digests, schedules, tasks
 from newsletter.models import Frequency
 
 
@@ -27,17 +27,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, frequency=None, wait=False, **options):
-        returned = digests.sweep()
+        returned = tasks.sweep()
         if returned:
             self.stdout.write(f"Returned {returned} stuck deliveries to the queue.")
         if frequency:
-            due = [digests.forced_digest(name) for name in frequency]
+            due = [schedules.forced_digest(name) for name in frequency]
         else:
-            due = digests.due_digests()
+            due = schedules.due_digests()
         if not due:
             self.stdout.write("No digest is due.")
         for digest in due:
-            count = digests.build(digest.pk)
+            count = tasks.build_and_send(digest.pk)
             if count is None:
                 self.stdout.write(f"{digest}: already built.")
             elif count == 0:
