@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.forms import ValidationError
 from django.utils import timezone
 
@@ -203,13 +204,13 @@ def _import_batch(job, batch, names):
             created = [_one(row, now) for row in fresh]
         by_email = {s.email: s for s in created if s is not None}
         _add_topics_and_consents(batch, by_email, names, now)
-        for row in batch:
-            if row.email not in by_email:
-                row.verdict, row.message = Verdict.ALREADY, "Joined the list since the dry run."
-            row.done = True
-        ImportRow.objects.bulk_update(batch, ["verdict", "message", "done"])
+        late = [row.pk for row in batch if row.email not in by_email]
+        ImportRow.objects.filter(pk__in=late).update(
+            verdict=Verdict.ALREADY, message="Joined the list since the dry run."
+        )
+        ImportRow.objects.filter(pk__in=[row.pk for row in batch]).update(done=True)
         SubscriberImport.objects.filter(pk=job.pk).update(
-            rows_done=job.rows.filter(done=True).count(), lease_until=now + LEASE
+            rows_done=F("rows_done") + len(batch), lease_until=now + LEASE
         )
 
 
