@@ -47,8 +47,13 @@ Verdict = ImportRow.Verdict
 def create(upload, user=None):
     """A job for the uploaded file (CsvError if it cannot be imported at all)."""
     text = csv_io.check_upload(upload)
+    # With a lease from the start: if its task is lost (no broker at the
+    # moment), the sweeper queues it again.
     return SubscriberImport.objects.create(
-        file_name=(upload.name or "upload.csv")[:200], content=text, created_by=user
+        file_name=(upload.name or "upload.csv")[:200],
+        content=text,
+        created_by=user,
+        lease_until=timezone.now() + LEASE,
     )
 
 

@@ -7,6 +7,7 @@ import smtplib
 import kombu.exceptions
 from celery import shared_task
 from django.conf import settings
+from django.db import transaction
 
 from . import digests, emails, imports, schedules, sending, services, tokens
 from .models import Delivery, Subscriber
@@ -70,11 +71,20 @@ def run_import(job_id):
 
 
 def queue_import_step(job):
-    """Queue whatever the job needs next (the dry run or the import)."""
-    if job.status == job.Status.CHECKING:
-        check_import.delay_on_commit(job.pk)
-    elif job.status == job.Status.IMPORTING:
-        run_import.delay_on_commit(job.pk)
+    """Queue whatever the job needs next (the dry run or the import). Without a
+    broker the job waits, saved, and the sweeper queues it once it is back."""
+    task = {job.Status.CHECKING: check_import, job.Status.IMPORTING: run_import}.get(job.status)
+    if task is None:
+        return
+
+    def send():
+        try:
+            task.delay(job.pk)
+        except kombu.exceptions.OperationalError as error:
+            log.warning("Broker unavailable; import %s will be queued by the sweeper: %s",
+                        job.pk, error)
+
+    transaction.on_commit(send)
 
 
 @shared_task
