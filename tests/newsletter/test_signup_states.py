@@ -180,3 +180,26 @@ class TestLinks:
 def test_consent_version_is_kept(submit):
     submit("ann@example.com")
     assert Subscriber.objects.get().consents.get().consent_version == CONSENT_VERSION
+
+
+def test_without_a_broker_the_sign_up_is_handled_in_the_web_process(
+    submit, mailoutbox, caplog
+):
+    """The broker (Redis) is down: the visitor still gets the usual answer and
+    the email, handled in the request instead of by a worker."""
+    from kombu import Connection
+
+    from portal_site.celery import app
+
+    dead = Connection("redis://127.0.0.1:9/0", connect_timeout=0.5)
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = False
+    try:
+        with mock.patch.object(app, "connection_for_write", lambda *a, **k: dead):
+            response = submit("ann@example.com")
+    finally:
+        app.conf.task_always_eager = saved
+    assert response.status_code == 302
+    assert Subscriber.objects.filter(email="ann@example.com", status="pending").exists()
+    assert len(mailoutbox) == 1
+    assert "Broker unavailable" in caplog.text
