@@ -1,27 +1,30 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
-from django.shortcuts import render
-from django.urls import path
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
 from portal_site.admin_mixins import ReadOnlyAdminMixin
 
-from . import csv_io, digests, emails, services
+from . import csv_io, digests, emails, imports, schedules, services, tasks
 from .models import (
-    ConsentRecord,
     Delivery,
     Digest,
     DigestSchedule,
+    ImportRow,
     Subscriber,
+    SubscriberImport,
+    SubscriptionConsent,
     Suppression,
     email_hash,
 )
 
 
-class ConsentRecordInline(admin.TabularInline):
-    model = ConsentRecord
+class SubscriptionConsentInline(admin.TabularInline):
+    model = SubscriptionConsent
     extra = 0
     can_delete = False
     fields = ["at", "action", "consent_version", "source", "details"]
@@ -50,7 +53,7 @@ class SubscriberAdmin(admin.ModelAdmin):
     readonly_fields = ["created_at", "confirmed_at", "unsubscribed_at", "digested_until"]
     fields = ["email", "status", "frequency", "topics", "source", *readonly_fields]
     filter_horizontal = ["topics"]
-    inlines = [ConsentRecordInline]
+    inlines = [SubscriptionConsentInline]
     actions = ["export_csv", "export_data", "erase"]
     change_list_template = "admin/newsletter/subscriber/change_list.html"
 
@@ -63,50 +66,117 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        action = ConsentRecord.Action.CHANGE if change else ConsentRecord.Action.SUBSCRIBE
+        actions = SubscriptionConsent.Action
+        action = actions.CHANGE if change else actions.SUBSCRIBE
         services.record(form.instance, action, "admin")
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         return [
+            path("import/", view(self.import_view), name="newsletter_subscriber_import"),
             path(
-                "import/",
-                self.admin_site.admin_view(self.import_view),
-                name="newsletter_subscriber_import",
+                "import/<int:job_id>/",
+                view(self.import_job_view),
+                name="newsletter_subscriber_import_job",
+            ),
+            path(
+                "import/<int:job_id>/progress.json",
+                view(self.import_progress_view),
+                name="newsletter_subscriber_import_progress",
+            ),
+            path(
+                "import/<int:job_id>/report.csv",
+                view(self.import_report_view),
+                name="newsletter_subscriber_import_report",
             ),
             *super().get_urls(),
         ]
 
+    def _context(self, request, title, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": title,
+            **extra,
+        }
+
     def import_view(self, request):
+        """Upload: the file is checked for shape here, its rows by a worker."""
         if not self.has_add_permission(request):
             raise PermissionDenied
-        report = None
         status = 200
         if request.method == "POST":
             form = ImportForm(request.POST, request.FILES)
             if form.is_valid():
-                report = csv_io.import_subscribers(form.cleaned_data["file"])
-                if report.fatal:
-                    status = 400
+                try:
+                    job = imports.create(form.cleaned_data["file"], request.user)
+                except csv_io.CsvError as error:
+                    form.add_error("file", str(error))
                 else:
-                    self.message_user(request, report.summary(), messages.SUCCESS)
-            else:
-                status = 400
+                    tasks.queue_import_step(job)
+                    return redirect("admin:newsletter_subscriber_import_job", job.pk)
+            status = 400
         else:
             form = ImportForm()
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "title": "Import subscribers",
-            "form": form,
-            "report": report,
-        }
+        context = self._context(
+            request,
+            "Import subscribers",
+            form=form,
+            jobs=SubscriberImport.objects.defer("content")[:10],
+        )
         return render(request, "admin/newsletter/subscriber/import.html", context, status=status)
+
+    def _job(self, request, job_id):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(SubscriberImport.objects.defer("content"), pk=job_id)
+
+    def import_job_view(self, request, job_id):
+        """The dry run's verdicts and the confirmation, then the import's progress."""
+        job = self._job(request, job_id)
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            if imports.confirm(job):
+                job.refresh_from_db()
+                tasks.queue_import_step(job)
+                self.message_user(request, "Import started.", messages.SUCCESS)
+            return redirect("admin:newsletter_subscriber_import_job", job.pk)
+        labels = dict(ImportRow.Verdict.choices)
+        counts = imports.totals(job)
+        context = self._context(
+            request,
+            str(job),
+            job=job,
+            totals=[(labels[v], counts.get(v, 0)) for v in ImportRow.Verdict.values],
+            adding=counts.get(ImportRow.Verdict.ADD, 0),
+            problems=job.rows.exclude(verdict=ImportRow.Verdict.ADD).order_by("line")[:200],
+        )
+        return render(request, "admin/newsletter/subscriber/import_job.html", context)
+
+    def import_progress_view(self, request, job_id):
+        job = self._job(request, job_id)
+        return JsonResponse(
+            {
+                "status": job.get_status_display(),
+                "done": job.rows_done,
+                "total": job.total_rows,
+                "running": job.running,
+            }
+        )
+
+    def import_report_view(self, request, job_id):
+        job = self._job(request, job_id)
+        response = StreamingHttpResponse(
+            csv_io.report_rows(job), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.csv"'
+        return response
 
     @admin.action(description="Export selected subscribers as CSV")
     def export_csv(self, request, queryset):
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            csv_io.export_rows(queryset.order_by("pk")), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = 'attachment; filename="subscribers.csv"'
-        csv_io.export_subscribers(queryset, response)
         return response
 
     @admin.action(description="Export one subscriber's data (GDPR)")
@@ -199,15 +269,50 @@ class DigestAdmin(admin.ModelAdmin):
             for s in ("pending", "sending", "sent", "failed", "skipped")
         )
         done = total - digest.pending_count - digest.sending_count
-        return f"{done * 100 // total}%" if total else "—"
+        if not total:
+            return "—"
+        url = reverse("admin:newsletter_digest_progress", args=[digest.pk])
+        return format_html(
+            '<div data-progress-url="{}" data-unit=" emails">'
+            '<progress value="{}" max="{}" aria-label="Emails sent">{} %</progress> '
+            '<span data-progress-text>{} of {} emails</span></div>',
+            url, done, total, done * 100 // total, done, total,
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:digest_id>/progress.json",
+                self.admin_site.admin_view(self.progress_view),
+                name="newsletter_digest_progress",
+            ),
+            *super().get_urls(),
+        ]
+
+    def progress_view(self, request, digest_id):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        digest = get_object_or_404(Digest, pk=digest_id)
+        done, total = digests.progress(digest)
+        return JsonResponse(
+            {
+                "status": digest.get_status_display(),
+                "done": done,
+                "total": total,
+                "running": digest.status != Digest.Status.DONE and done < total,
+            }
+        )
+
+    class Media:
+        js = ["js/admin_progress.js"]
 
     @admin.action(description="Send now (build, or resume pending deliveries)")
     def send_now(self, request, queryset):
         for digest in queryset:
             if digest.status == Digest.Status.NEW:
-                count = digests.build(digest.pk)
+                count = tasks.build_and_send(digest.pk)
             else:
-                count = digests.start_sending(digest.pk)
+                count = tasks.start_sending(digest.pk)
             self.message_user(request, f"{digest}: {count or 0} deliveries queued.")
 
 
@@ -227,7 +332,7 @@ class DigestScheduleAdmin(admin.ModelAdmin):
     actions = ["send_test", "send_now"]
 
     def changelist_view(self, request, extra_context=None):
-        digests.ensure_schedules()
+        schedules.ensure_schedules()
         return super().changelist_view(request, extra_context)
 
     def has_add_permission(self, request):
@@ -254,8 +359,8 @@ class DigestScheduleAdmin(admin.ModelAdmin):
     @admin.action(description="Send now (a digest of everything due, without waiting)")
     def send_now(self, request, queryset):
         for schedule in queryset:
-            digest = digests.forced_digest(schedule.frequency)
-            count = digests.build(digest.pk)
+            digest = schedules.forced_digest(schedule.frequency)
+            count = tasks.build_and_send(digest.pk)
             self.message_user(request, f"{digest}: {count or 0} deliveries queued.")
 
 
@@ -283,10 +388,11 @@ def test_digest_message(schedule, to):
 
 @admin.register(Suppression)
 class SuppressionAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "reason", "created_at"]
-    list_filter = ["reason"]
+    list_display = ["__str__", "reason", "provider", "event_id", "detail", "created_at"]
+    list_filter = ["reason", "provider"]
     search_fields = ["email_hash"]
-    readonly_fields = ["email_hash", "reason", "created_at"]
+    readonly_fields = ["email_hash", "reason", "provider", "event_id", "detail", "created_at"]
+    actions = ["lift"]
 
     def get_search_results(self, request, queryset, search_term):
         # Staff search by address; only its hash is stored.
@@ -296,3 +402,21 @@ class SuppressionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(
+        description="Lift the selected suppressions (the addresses may be mailed again)",
+        permissions=["delete"],
+    )
+    def lift(self, request, queryset):
+        erased = queryset.filter(reason=Suppression.Reason.ERASED).count()
+        lifted = 0
+        for suppression in queryset.exclude(reason=Suppression.Reason.ERASED):
+            services.lift_suppression(suppression)
+            lifted += 1
+        self.message_user(request, f"{lifted} suppressions lifted.", messages.SUCCESS)
+        if erased:
+            self.message_user(
+                request,
+                f"{erased} erasures kept: an address erased on request is not added back.",
+                messages.WARNING,
+            )

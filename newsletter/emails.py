@@ -6,8 +6,6 @@ A digest is rendered once per distinct list of items (usually a handful per
 digest), with placeholders for the two personal links; each recipient's copy
 only swaps the placeholders."""
 
-import base64
-import email.policy
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -17,7 +15,8 @@ from django.urls import reverse
 
 from news.models import absolute_url
 
-from . import tokens
+from . import fast_send, tokens
+from .digest_content import extra_sections, item_context, subject
 
 PREFERENCES_PLACEHOLDER = "https://placeholder.invalid/preferences"
 UNSUBSCRIBE_PLACEHOLDER = "https://placeholder.invalid/unsubscribe"
@@ -44,9 +43,14 @@ def unsubscribe_url(subscriber):
     return absolute_url(reverse("newsletter:unsubscribe", args=[token]))
 
 
-def confirm_url(subscriber):
-    token = tokens.make_token(subscriber, tokens.CONFIRM)
+def confirm_url(subscriber, choices=None):
+    token = tokens.make_token(subscriber, tokens.CONFIRM, choices)
     return absolute_url(reverse("newsletter:confirm", args=[token]))
+
+
+def privacy_url():
+    # The privacy notice (issue 12) lives at this fixed path.
+    return settings.SITE_URL.rstrip("/") + "/privacy/"
 
 
 def _base_context():
@@ -54,6 +58,7 @@ def _base_context():
         "site_name": settings.SITE_NAME,
         "site_url": settings.SITE_URL,
         "signup_url": absolute_url(reverse("newsletter:signup")),
+        "privacy_url": privacy_url(),
     }
 
 
@@ -67,10 +72,10 @@ def _message(subject, template, context, to, headers=None):
     return message
 
 
-def confirmation_message(subscriber):
+def confirmation_message(subscriber, choices=None):
     context = {
         **_base_context(),
-        "confirm_url": confirm_url(subscriber),
+        "confirm_url": confirm_url(subscriber, choices),
         "max_age_days": settings.NEWSLETTER_CONFIRM_MAX_AGE // 86400,
         "subscriber": subscriber,
         "preheader": "Confirm your email address to start receiving the newsletter.",
@@ -83,9 +88,10 @@ def confirmation_message(subscriber):
     )
 
 
-def already_subscribed_message(subscriber):
+def already_subscribed_message(subscriber, choices=None):
     context = {
         **_base_context(),
+        "confirm_url": confirm_url(subscriber, choices) if choices else None,
         "preferences_url": preferences_url(subscriber),
         "unsubscribe_url": unsubscribe_url(subscriber),
         "subscriber": subscriber,
@@ -99,16 +105,6 @@ def already_subscribed_message(subscriber):
     )
 
 
-def item_context(item):
-    return {
-        "title": item.title,
-        "url": absolute_url(item.get_absolute_url()),
-        "date": item.date,
-        "category": item.category.name,
-        "summary": item.summary,
-    }
-
-
 class DigestRenderer:
     """Renders a digest's shared parts once and makes each recipient's message."""
 
@@ -119,6 +115,8 @@ class DigestRenderer:
         self.from_email = settings.DEFAULT_FROM_EMAIL
         self._bodies = {}
         self._skeletons = {}
+        self.web_url = absolute_url(digest.get_absolute_url()) if digest.pk else None
+        self.sections = extra_sections(digest)
         self._preferences_base = absolute_url(reverse("newsletter:preferences", args=["t"]))[:-2]
         self._unsubscribe_base = absolute_url(reverse("newsletter:unsubscribe", args=["t"]))[:-2]
 
@@ -139,6 +137,8 @@ class DigestRenderer:
                 "digest": self.digest,
                 "items": [item_context(item) for item in reversed(items)],  # newest first
                 "count": len(items),
+                "web_url": self.web_url,
+                "sections": self.sections,
                 "preferences_url": PREFERENCES_PLACEHOLDER,
                 "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
                 "preheader": self.preheader(items),
@@ -154,41 +154,25 @@ class DigestRenderer:
         return titles[:140]
 
     def subject(self, items):
-        count = len(items)
-        news = "1 news item" if count == 1 else f"{count} news items"
-        return f"{settings.SITE_NAME} news: {news} ({self.digest.get_frequency_display().lower()})"
+        return subject(self.digest, len(items))
 
-    def message_id(self, subscriber_id):
+    def message_id(self, subscriber):
         # The same on every attempt, so a copy sent twice after a crash is
-        # recognisably the same message.
-        return f"<digest-{self.digest.pk}.{subscriber_id}@{self.domain}>"
+        # recognisably the same message; the random public id, not the row's.
+        return f"<digest-{self.digest.pk}.{subscriber.public_id.hex}@{self.domain}>"
 
     def _urls(self, subscriber):
         token = tokens.make_token(subscriber, tokens.MANAGE)
         return self._preferences_base + token + "/", self._unsubscribe_base + token + "/"
 
     def _skeleton(self, items):
-        """The variant's whole message as bytes, built once by Django's EmailMessage
-        (so every shared header is encoded and checked), with markers where each
-        recipient's address, Message-ID, unsubscribe link and bodies go."""
         key = tuple(item.pk for item in items)
         if key not in self._skeletons:
-            message = EmailMultiAlternatives(
+            self._skeletons[key] = fast_send.skeleton(
                 self.subject(items),
-                TEXT_MARK,
                 self.from_email,
-                [TO_MARK],
-                headers=self._headers(MESSAGE_ID_MARK, UNSUBSCRIBE_PLACEHOLDER),
+                self._headers(fast_send.MESSAGE_ID_MARK, fast_send.UNSUBSCRIBE_MARK),
             )
-            message.attach_alternative(HTML_MARK, "text/html")
-            raw = message.message(policy=email.policy.SMTP).as_bytes()
-            # The markers are short ASCII lines, so Django sends them as 7bit; each
-            # recipient's bodies go in as base64 instead.
-            cte = b"Content-Transfer-Encoding: 7bit\r\n"
-            if raw.count(cte) != 2 or raw.count(TEXT_MARK.encode()) != 1:
-                self._skeletons[key] = None
-            else:
-                self._skeletons[key] = raw.replace(cte, b"Content-Transfer-Encoding: base64\r\n")
         return self._skeletons[key]
 
     def _headers(self, message_id, unsubscribe):
@@ -199,70 +183,39 @@ class DigestRenderer:
             "List-Id": f"{settings.SITE_NAME} news <news.{self.domain}>",
         }
 
-    def message(self, subscriber, items):
-        """The recipient's message. Only the links and the address differ from
-        one recipient to the next, so the MIME structure comes from a skeleton
-        made once per variant; an address the skeleton cannot take (not ASCII)
-        is built the ordinary way."""
+    def _personal(self, subscriber, items):
+        """(text, html, Message-ID, unsubscribe URL) of the recipient's copy."""
         text, html = self._render(items)
         prefs, unsub = self._urls(subscriber)
         text = text.replace(PREFERENCES_PLACEHOLDER, prefs).replace(UNSUBSCRIBE_PLACEHOLDER, unsub)
         html = html.replace(PREFERENCES_PLACEHOLDER, prefs).replace(UNSUBSCRIBE_PLACEHOLDER, unsub)
-        message_id = self.message_id(subscriber.pk)
         address = subscriber.email
         if "\r" in address or "\n" in address:
             raise ValueError(f"Invalid address {address!r}: contains a line break")
-        skeleton = self._skeleton(items) if address.isascii() else None
-        cls = EmailMultiAlternatives if skeleton is None else PrebuiltMessage
-        message = cls(
+        return text, html, self.message_id(subscriber), unsub
+
+    def message(self, subscriber, items):
+        """The recipient's message as an ordinary EmailMessage (any mailer)."""
+        text, html, message_id, unsub = self._personal(subscriber, items)
+        message = EmailMultiAlternatives(
             self.subject(items),
             text,
             self.from_email,
-            [address],
+            [subscriber.email],
             headers=self._headers(message_id, unsub),
         )
         message.attach_alternative(html, "text/html")
-        if skeleton is not None:
-            message.prebuilt = (
-                skeleton.replace(TO_MARK.encode(), address.encode(), 1)
-                .replace(MESSAGE_ID_MARK.encode(), message_id.encode(), 1)
-                .replace(UNSUBSCRIBE_PLACEHOLDER.encode(), unsub.encode(), 1)
-                .replace(TEXT_MARK.encode(), _base64(text), 1)
-                .replace(HTML_MARK.encode(), _base64(html), 1)
-            )
         return message
 
-
-TO_MARK = "recipient@placeholder.invalid"
-MESSAGE_ID_MARK = "<message-id@placeholder.invalid>"
-TEXT_MARK = "@@text-body-placeholder@@"
-HTML_MARK = "@@html-body-placeholder@@"
-
-
-def _base64(text):
-    # 76-character lines, CRLF-terminated, without the final line break (the
-    # skeleton has it).
-    # Text is encoded in its canonical form, with CRLF line breaks (RFC 2045).
-    canonical = text.replace("\r\n", "\n").replace("\n", "\r\n").encode()
-    return base64.encodebytes(canonical).replace(b"\n", b"\r\n")[:-2]
-
-
-class _Bytes:
-    def __init__(self, data):
-        self.data = data
-
-    def as_bytes(self, *args, **kwargs):
-        return self.data
-
-
-class PrebuiltMessage(EmailMultiAlternatives):
-    """An EmailMessage whose MIME bytes were assembled from a digest skeleton.
-    Its attributes (body, alternatives, headers) still describe the message, so
-    any mailer backend can take it; SMTP sends the prebuilt bytes."""
-
-    prebuilt = None
-
-    def message(self, *, policy=email.policy.default):
-        if self.prebuilt is None:
-            return super().message(policy=policy)
-        return _Bytes(self.prebuilt)
+    def message_bytes(self, subscriber, items):
+        """The recipient's message as MIME bytes for SMTP, assembled from the
+        variant's skeleton (only the address and links differ between
+        recipients); None if the skeleton cannot take it (an address that is
+        not ASCII), in which case send message() instead."""
+        if not subscriber.email.isascii():
+            return None
+        skeleton = self._skeleton(items)
+        if skeleton is None:
+            return None
+        text, html, message_id, unsub = self._personal(subscriber, items)
+        return fast_send.fill(skeleton, subscriber.email, message_id, unsub, text, html)

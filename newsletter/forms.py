@@ -3,6 +3,7 @@ from django.core.validators import validate_email
 
 from news.selectors import categories
 
+from .addresses import InvalidAddress, canonical
 from .models import CONSENT_TEXTS, CONSENT_VERSION, Frequency, Source
 
 SIGNUP_SOURCES = [Source.PAGE, Source.BANNER]
@@ -80,7 +81,12 @@ class SignupForm(PreferencesForm):
             raise forms.ValidationError(
                 "Enter an email address in the correct format, like name@example.com."
             ) from None
-        return email.lower()
+        try:
+            return canonical(email)
+        except InvalidAddress:
+            raise forms.ValidationError(
+                "Enter an email address in the correct format, like name@example.com."
+            ) from None
 
     def clean_consent_version(self):
         version = self.cleaned_data["consent_version"]

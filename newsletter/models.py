@@ -1,11 +1,16 @@
 import hashlib
 import secrets
+import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from news.models import Category
+
+from .addresses import canonical_or_none
 
 # The consent text a visitor agrees to, by version. A new wording gets a new
 # version; old versions stay so that every consent record can be read back.
@@ -23,7 +28,7 @@ CONSENT_VERSION = "2026-11"
 def email_hash(email):
     """A keyed hash of a normalised address: lets us recognise an erased address
     without keeping it."""
-    normalised = email.strip().lower().encode()
+    normalised = (canonical_or_none(email) or email.strip().lower()).encode()
     return hashlib.blake2b(normalised, key=settings.SECRET_KEY.encode()[:64]).hexdigest()
 
 
@@ -45,6 +50,7 @@ class Source(models.TextChoices):
     ADMIN = "admin", "Admin"
     IMPORT = "import", "Import"
     BOUNCE = "bounce", "Permanent delivery failure"
+    PROVIDER = "provider", "Email service report (bounce, complaint, unsubscribe)"
 
 
 class SubscriberQuerySet(models.QuerySet):
@@ -59,7 +65,14 @@ class Subscriber(models.Model):
         UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
         SUPPRESSED = "suppressed", "Suppressed (address bounced)"
 
-    email = models.EmailField(max_length=254, unique=True, help_text="Stored in lower case.")
+    email = models.EmailField(
+        max_length=254,
+        unique=True,
+        help_text="Stored in canonical form: lower case, the domain IDNA-encoded.",
+    )
+    # In every link instead of the sequential id, which would tell anyone with a
+    # link how many people subscribed before them.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=12, choices=Status, default=Status.PENDING)
     frequency = models.CharField(max_length=10, choices=Frequency, default=Frequency.WEEKLY)
     topics = models.ManyToManyField(
@@ -87,7 +100,7 @@ class Subscriber(models.Model):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email = self.email.strip().lower()
+        self.email = canonical_or_none(self.email) or self.email.strip().lower()
         if self.status == self.Status.CONFIRMED and self.digested_until is None:
             # Confirmed some other way than the link (admin): news from now on.
             self.confirmed_at = self.confirmed_at or timezone.now()
@@ -104,14 +117,17 @@ class Subscriber(models.Model):
         return ", ".join(names) if names else "All topics"
 
 
-class ConsentRecord(models.Model):
-    """Who agreed to what and when. Deliberately no IP address."""
+class SubscriptionConsent(models.Model):
+    """Who agreed to what and when, for the newsletter (cookie consent is
+    cookies.ConsentRecord). Deliberately no IP address."""
 
     class Action(models.TextChoices):
         SUBSCRIBE = "subscribe", "Asked to subscribe"
         CONFIRM = "confirm", "Confirmed"
         CHANGE = "change", "Changed preferences"
         UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+        SUPPRESS = "suppress", "Suppressed (bounce or complaint)"
+        LIFT = "lift", "Suppression lifted"
 
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
     action = models.CharField(max_length=12, choices=Action)
@@ -132,11 +148,17 @@ class Suppression(models.Model):
 
     class Reason(models.TextChoices):
         ERASED = "erased", "Erased on request"
-        BOUNCED = "bounced", "Permanent delivery failure"
+        BOUNCED = "bounced", "Permanent delivery failure (hard bounce)"
+        REJECTED = "rejected", "Rejected by the email service"
+        COMPLAINED = "complained", "Spam complaint"
+        SOFT_BOUNCES = "soft", "Repeated temporary failures (soft bounces)"
 
     email_hash = models.CharField(max_length=128, unique=True)
     reason = models.CharField(max_length=10, choices=Reason)
     created_at = models.DateTimeField(default=timezone.now)
+    provider = models.CharField(max_length=20, blank=True, help_text="Empty: our own SMTP.")
+    event_id = models.CharField(max_length=200, blank=True, help_text="The provider's event id.")
+    detail = models.CharField(max_length=500, blank=True)
 
     def __str__(self):
         return f"{self.get_reason_display()} ({self.email_hash[:12]}…)"
@@ -144,6 +166,39 @@ class Suppression(models.Model):
     @classmethod
     def covers(cls, email):
         return cls.objects.filter(email_hash=email_hash(email)).exists()
+
+
+class ProviderEvent(models.Model):
+    """A tracking event an email service reported (bounce, complaint…), kept so
+    that the same event delivered twice changes nothing, and to count soft
+    bounces. The address is kept only as its keyed hash, like suppressions."""
+
+    class Kind(models.TextChoices):
+        HARD_BOUNCE = "hard", "Hard bounce"
+        SOFT_BOUNCE = "soft", "Soft bounce"
+        REJECTED = "rejected", "Rejected"
+        COMPLAINT = "complaint", "Spam complaint"
+        UNSUBSCRIBE = "unsubscribe", "Unsubscribed at the email service"
+
+    provider = models.CharField(max_length=20)
+    event_id = models.CharField(max_length=200)
+    email_hash = models.CharField(max_length=128)
+    kind = models.CharField(max_length=12, choices=Kind)
+    happened_at = models.DateTimeField(default=timezone.now)
+    received_at = models.DateTimeField(default=timezone.now)
+    detail = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            # One SES notification can name several recipients under one id.
+            models.UniqueConstraint(
+                fields=["provider", "event_id", "email_hash"], name="newsletter_event_once"
+            )
+        ]
+        indexes = [models.Index(fields=["email_hash", "kind", "happened_at"])]
+
+    def __str__(self):
+        return f"{self.provider} {self.get_kind_display()} {self.event_id}"
 
 
 class DigestSchedule(models.Model):
@@ -188,6 +243,12 @@ class DigestSchedule(models.Model):
             raise ValidationError(errors)
 
 
+class DigestQuerySet(models.QuerySet):
+    def sent(self):
+        """Digests that went out to someone: the web archive."""
+        return self.filter(status__in=["sending", "done"], recipients__gt=0)
+
+
 class Digest(models.Model):
     """One per frequency and period: beat firing twice still makes one digest."""
 
@@ -199,18 +260,39 @@ class Digest(models.Model):
     frequency = models.CharField(max_length=10, choices=Frequency)
     period = models.CharField(max_length=40, help_text="For example 2026-W47 or 2026-11.")
     until = models.DateTimeField(help_text="Items published up to this time are included.")
+    # Set when built: where its web version starts (the previous digest of the
+    # frequency), and how many emails it has.
+    since = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=8, choices=Status, default=Status.NEW)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    objects = DigestQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-until", "-pk"]
         constraints = [
             models.UniqueConstraint(fields=["frequency", "period"], name="newsletter_one_digest")
         ]
 
     def __str__(self):
-        return f"{self.get_frequency_display()} digest {self.period}"
+        return f"{self.get_frequency_display()} digest, {self.covers()}"
+
+    def get_absolute_url(self):
+        return reverse("newsletter:archive-detail", args=[self.pk])
+
+    def covers(self):
+        """The time the digest covers, for people: "week of 23 November 2026"."""
+        until = timezone.localtime(self.until)
+        if self.period.startswith("now-"):  # staff's "send now"
+            return f"sent {until:%d/%m/%Y %H:%M}"
+        if self.frequency == Frequency.WEEKLY:
+            start = until - timedelta(days=7)
+            return f"week of {start.day} {start:%B %Y}"
+        if self.frequency == Frequency.MONTHLY:
+            return f"{until - timedelta(days=1):%B %Y}"
+        return f"{until.day} {until:%B %Y}, {until:%H:%M}"
 
 
 class Delivery(models.Model):
@@ -230,6 +312,9 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # While "sending": the worker renews this while it is alive; past it, the
+    # sweeper gives the row to another worker.
+    lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
 
@@ -242,3 +327,68 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.digest} to {self.subscriber_id}"
+
+
+class SubscriberImport(models.Model):
+    """A CSV import run by a worker: first a dry run that gives every row a
+    verdict, then, once a manager confirms, the import itself."""
+
+    class Status(models.TextChoices):
+        CHECKING = "checking", "Checking the rows (dry run)"
+        CHECKED = "checked", "Checked: waiting for confirmation"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+
+    file_name = models.CharField(max_length=200)
+    # The file itself, so that a worker in another container can read it.
+    content = models.TextField(editable=False)
+    status = models.CharField(max_length=10, choices=Status, default=Status.CHECKING)
+    total_rows = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Renewed by the worker while it runs; past it, the sweeper queues the job again.
+    lease_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"Import of {self.file_name} ({self.created_at:%d/%m/%Y %H:%M})"
+
+    @property
+    def running(self):
+        return self.status in (self.Status.CHECKING, self.Status.IMPORTING)
+
+
+class ImportRow(models.Model):
+    """One row of an import and its verdict."""
+
+    class Verdict(models.TextChoices):
+        ADD = "add", "Added"
+        DUPLICATE = "duplicate", "Repeats an earlier row"
+        ALREADY = "already", "Already on the list: not changed"
+        SUPPRESSED = "suppressed", "Suppressed (erased on request, bounced or complained)"
+        INVALID = "invalid", "Not valid"
+
+    job = models.ForeignKey(SubscriberImport, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField()
+    email = models.CharField(max_length=254, blank=True)
+    frequency = models.CharField(max_length=10, blank=True)
+    topics = models.CharField(max_length=500, blank=True, help_text="Category ids, ';'-separated.")
+    verdict = models.CharField(max_length=10, choices=Verdict)
+    message = models.CharField(max_length=200, blank=True)
+    done = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["job", "line"]
+        indexes = [models.Index(fields=["job", "done", "line"])]
+
+    def __str__(self):
+        return f"Row {self.line}: {self.get_verdict_display()}"

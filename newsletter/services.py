@@ -5,11 +5,23 @@ import json
 from django.db import transaction
 from django.utils import timezone
 
-from .models import CONSENT_VERSION, ConsentRecord, Subscriber, Suppression, email_hash, new_secret
+from news.models import Category
+
+from .addresses import canonical_or_none
+from .models import (
+    CONSENT_VERSION,
+    Source,
+    Subscriber,
+    SubscriptionConsent,
+    Suppression,
+    email_hash,
+    new_secret,
+)
 
 
 def normalise(email):
-    return email.strip().lower()
+    """The canonical form (see newsletter.addresses)."""
+    return canonical_or_none(email) or email.strip().lower()
 
 
 def _details(subscriber):
@@ -17,7 +29,7 @@ def _details(subscriber):
 
 
 def record(subscriber, action, source, version=CONSENT_VERSION):
-    return ConsentRecord.objects.create(
+    return SubscriptionConsent.objects.create(
         subscriber=subscriber,
         action=action,
         consent_version=version,
@@ -33,34 +45,65 @@ def _set_preferences(subscriber, topics, frequency):
 
 
 @transaction.atomic
-def request_subscription(email, topics, frequency, source, version=CONSENT_VERSION):
-    """Handle a sign-up. Returns (subscriber, email_to_send) where email_to_send is
-    "confirm" or "already"; the caller answers the same either way."""
+def request_subscription(email, choices):
+    """Handle a sign-up asking for `choices` (tokens.Choices). Returns
+    (subscriber, email_to_send, choices_for_the_link): email_to_send is
+    "confirm", "already" or None (nothing may be sent: the address bounced or
+    complained); the link carries the choices unless the row was just made
+    with them.
+
+    Only a new address gets a row now (pending, with the choices). An address
+    already on the list is left exactly as it is: its email carries the
+    choices, and nothing changes until the owner confirms them."""
     email = normalise(email)
+    suppression = Suppression.objects.filter(email_hash=email_hash(email)).first()
+    if suppression is not None and suppression.reason != Suppression.Reason.ERASED:
+        return None, None, None
     subscriber, created = Subscriber.objects.select_for_update().get_or_create(
-        email=email, defaults={"frequency": frequency, "source": source}
+        email=email, defaults={"frequency": choices.frequency, "source": choices.source}
     )
+    if created:
+        subscriber.topics.set(_topics(choices))
+        action = SubscriptionConsent.Action.SUBSCRIBE
+        record(subscriber, action, choices.source, choices.consent_version)
+        return subscriber, "confirm", None
     if subscriber.status == Subscriber.Status.CONFIRMED:
-        # Preferences change only through the signed preferences link.
-        return subscriber, "already"
-    if not created and subscriber.status != Subscriber.Status.PENDING:
-        # Unsubscribed or bounced: start again, and void the old links.
-        subscriber.status = Subscriber.Status.PENDING
-        subscriber.secret = new_secret()
-        subscriber.source = source
-    _set_preferences(subscriber, topics, frequency)
-    record(subscriber, ConsentRecord.Action.SUBSCRIBE, source, version)
-    return subscriber, "confirm"
+        return subscriber, "already", choices
+    return subscriber, "confirm", choices
+
+
+def _topics(choices):
+    return list(Category.objects.filter(pk__in=choices.topic_ids))
 
 
 @transaction.atomic
-def confirm(subscriber):
-    """Confirm a pending subscription; a confirmed one is left as it is."""
+def confirm(subscriber, choices=None):
+    """Confirm a subscription, with the choices its link carries. Returns
+    (subscriber, changed). A confirmed subscriber's link with new choices
+    applies them; an unsubscribed one is subscribed again."""
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
-    if subscriber.status == Subscriber.Status.CONFIRMED:
-        return subscriber, False
-    if subscriber.status != Subscriber.Status.PENDING:
-        return subscriber, False
+    if choices is None:
+        if subscriber.status != Subscriber.Status.PENDING:
+            return subscriber, False
+        version = (
+            subscriber.consents.filter(action=SubscriptionConsent.Action.SUBSCRIBE)
+            .values_list("consent_version", flat=True)
+            .last()
+        ) or CONSENT_VERSION
+    else:
+        version = choices.consent_version
+        was = subscriber.status
+        subscriber.frequency = choices.frequency
+        subscriber.save()
+        subscriber.topics.set(_topics(choices))
+        if was == Subscriber.Status.CONFIRMED:
+            record(subscriber, SubscriptionConsent.Action.CHANGE, "email", version)
+            return subscriber, True
+        if was != Subscriber.Status.PENDING:
+            subscriber.source = choices.source
+            # Starting again: links from the old subscription stop working.
+            subscriber.secret = new_secret()
+        record(subscriber, SubscriptionConsent.Action.SUBSCRIBE, choices.source, version)
     now = timezone.now()
     subscriber.status = Subscriber.Status.CONFIRMED
     subscriber.confirmed_at = now
@@ -70,12 +113,7 @@ def confirm(subscriber):
     subscriber.save()
     # They asked for it again and proved they own the address.
     Suppression.objects.filter(email_hash=email_hash(subscriber.email)).delete()
-    version = (
-        subscriber.consents.filter(action=ConsentRecord.Action.SUBSCRIBE)
-        .values_list("consent_version", flat=True)
-        .last()
-    ) or CONSENT_VERSION
-    record(subscriber, ConsentRecord.Action.CONFIRM, "email", version)
+    record(subscriber, SubscriptionConsent.Action.CONFIRM, "email", version)
     return subscriber, True
 
 
@@ -83,7 +121,7 @@ def confirm(subscriber):
 def change_preferences(subscriber, topics, frequency, source="email"):
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     _set_preferences(subscriber, topics, frequency)
-    record(subscriber, ConsentRecord.Action.CHANGE, source)
+    record(subscriber, SubscriptionConsent.Action.CHANGE, source)
     return subscriber
 
 
@@ -96,16 +134,49 @@ def unsubscribe(subscriber, source):
     subscriber.status = Subscriber.Status.UNSUBSCRIBED
     subscriber.unsubscribed_at = timezone.now()
     subscriber.save()
-    record(subscriber, ConsentRecord.Action.UNSUBSCRIBE, source)
+    record(subscriber, SubscriptionConsent.Action.UNSUBSCRIBE, source)
     return True
 
 
 @transaction.atomic
-def suppress(subscriber, reason=Suppression.Reason.BOUNCED):
-    Suppression.objects.get_or_create(
-        email_hash=email_hash(subscriber.email), defaults={"reason": reason}
+def suppress(subscriber, reason=Suppression.Reason.BOUNCED, provider="", event_id="", detail=""):
+    """Never mail this subscriber's address again (until staff lift it)."""
+    return suppress_address(subscriber.email, reason, provider, event_id, detail)
+
+
+@transaction.atomic
+def suppress_address(email, reason, provider="", event_id="", detail=""):
+    """Never mail (or import) this address again, whether or not it is on the
+    list; a subscriber gets a consent-history entry. True if it is new."""
+    _, created = Suppression.objects.get_or_create(
+        email_hash=email_hash(email),
+        defaults={
+            "reason": reason,
+            "provider": provider,
+            "event_id": event_id[:200],
+            "detail": detail[:500],
+        },
     )
-    Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.SUPPRESSED)
+    subscriber = Subscriber.objects.filter(email=normalise(email)).first()
+    if subscriber is not None and subscriber.status != Subscriber.Status.SUPPRESSED:
+        Subscriber.objects.filter(pk=subscriber.pk).update(status=Subscriber.Status.SUPPRESSED)
+        source = Source.PROVIDER if provider else Source.BOUNCE
+        record(subscriber, SubscriptionConsent.Action.SUPPRESS, source)
+    return created
+
+
+@transaction.atomic
+def lift_suppression(suppression):
+    """Staff decided the address may be mailed again: a suppressed subscriber
+    goes back to confirmed."""
+    suppressed = Subscriber.objects.filter(status=Subscriber.Status.SUPPRESSED)
+    suppression.delete()
+    # Only the hash is stored, so the subscriber is found by hashing.
+    for candidate in suppressed.iterator():
+        if email_hash(candidate.email) == suppression.email_hash:
+            candidate.status = Subscriber.Status.CONFIRMED
+            candidate.save()
+            record(candidate, SubscriptionConsent.Action.LIFT, Source.ADMIN)
 
 
 @transaction.atomic

@@ -10,4 +10,6 @@ urlpatterns = [
     path("confirm/<str:token>/", views.ConfirmView.as_view(), name="confirm"),
     path("preferences/<str:token>/", views.PreferencesView.as_view(), name="preferences"),
     path("unsubscribe/<str:token>/", views.UnsubscribeView.as_view(), name="unsubscribe"),
+    path("archive/", views.ArchiveView.as_view(), name="archive"),
+    path("archive/<int:pk>/", views.DigestWebVersionView.as_view(), name="archive-detail"),
 ]

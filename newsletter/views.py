@@ -6,11 +6,23 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.generic import FormView, TemplateView, View
+from django.views.generic import DetailView, FormView, ListView, TemplateView, View
+
+from news.models import Category
+from portal_site.page_cache import public_page
 
 from . import ratelimit, services, tasks, tokens
+from .digest_content import extra_sections, item_context, web_items
 from .forms import PreferencesForm, SignupForm
-from .models import CONSENT_TEXTS, CONSENT_VERSION, Source, Subscriber
+from .models import (
+    CONSENT_TEXTS,
+    CONSENT_VERSION,
+    Digest,
+    Frequency,
+    Source,
+    Subscriber,
+    Suppression,
+)
 
 ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
 
@@ -28,10 +40,6 @@ def _is_one_click(request):
             return False
         return fields == {"List-Unsubscribe": ["One-Click"]} and not request.FILES
     return False
-
-
-def _send(subscriber, kind):
-    tasks.send_subscription_email.delay_on_commit(subscriber.pk, kind)
 
 
 def _bad_link(request, error, purpose):
@@ -81,14 +89,13 @@ class SignupView(FormView):
             return self.limited("ip")
         if not ratelimit.allow_email(data["email"]):
             return self.limited("email")
-        subscriber, kind = services.request_subscription(
-            data["email"],
-            data["topics"],
+        choices = tokens.Choices(
+            tuple(topic.pk for topic in data["topics"]),
             data["frequency"],
-            data["source"],
             data["consent_version"],
+            data["source"],
         )
-        _send(subscriber, kind)
+        tasks.queue_signup(data["email"], choices)
         # The same answer whether or not we knew the address.
         return redirect("newsletter:check-email")
 
@@ -106,18 +113,25 @@ class ConfirmView(View):
 
     def dispatch(self, request, token):
         try:
-            self.subscriber = tokens.read_token(token, tokens.CONFIRM)
+            self.subscriber, self.choices = tokens.read_token_with_choices(token, tokens.CONFIRM)
         except tokens.BadToken as error:
             return _bad_link(request, error, "confirm")
-        if self.subscriber.status not in (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED):
+        usable = (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED)
+        if self.choices is None and self.subscriber.status not in usable:
+            return _bad_link(request, tokens.GoneToken(), "confirm")
+        if Suppression.covers(self.subscriber.email) and self.subscriber.status != "pending":
             return _bad_link(request, tokens.GoneToken(), "confirm")
         return super().dispatch(request, token)
 
     def get(self, request, token):
-        return render(request, "newsletter/confirm.html", {"subscriber": self.subscriber})
+        return render(
+            request,
+            "newsletter/confirm.html",
+            {"subscriber": self.subscriber, "choices": _describe(self.choices)},
+        )
 
     def post(self, request, token):
-        subscriber, _ = services.confirm(self.subscriber)
+        subscriber, _ = services.confirm(self.subscriber, self.choices)
         manage = tokens.make_token(subscriber, tokens.MANAGE)
         return render(
             request,
@@ -127,6 +141,19 @@ class ConfirmView(View):
                 "preferences_url": reverse("newsletter:preferences", args=[manage]),
             },
         )
+
+
+def _describe(choices):
+    """The choices a confirmation link carries, for people to read."""
+    if choices is None:
+        return None
+    names = list(Category.objects.filter(pk__in=choices.topic_ids).values_list("name", flat=True))
+    return {
+        "topics": ", ".join(names) if names else "All topics",
+        "frequency": Frequency(choices.frequency).label
+        if choices.frequency in Frequency.values
+        else choices.frequency,
+    }
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -196,7 +223,7 @@ class UnsubscribeView(View):
             if rejected is not None:
                 return rejected
         try:
-            subscriber = tokens.read_token(token, tokens.MANAGE)
+            subscriber = tokens.read_token(token, tokens.MANAGE, legacy_ok=True)
         except tokens.GoneToken:
             if one_click:  # erased or already replaced: nothing left to unsubscribe
                 return HttpResponse("You are unsubscribed.\n", content_type="text/plain")
@@ -211,3 +238,29 @@ class UnsubscribeView(View):
         if one_click:
             return HttpResponse("You are unsubscribed.\n", content_type="text/plain")
         return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber})
+
+
+@method_decorator(public_page, name="dispatch")
+class ArchiveView(ListView):
+    """Past digests, newest first: the same page for everyone."""
+
+    queryset = Digest.objects.sent()
+    template_name = "newsletter/archive.html"
+    context_object_name = "digests"
+    paginate_by = 50
+
+
+@method_decorator(public_page, name="dispatch")
+class DigestWebVersionView(DetailView):
+    """A digest's web version ("View this email in your browser"): every item
+    it covered in every topic, with no personal link."""
+
+    queryset = Digest.objects.sent()
+    template_name = "newsletter/archive_digest.html"
+    context_object_name = "digest"
+
+    def get_context_data(self, **kwargs):
+        items = [item_context(item) for item in reversed(list(web_items(self.object)))]
+        return super().get_context_data(
+            items=items, sections=extra_sections(self.object), **kwargs
+        )

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django.contrib.postgres",
     "django_ckeditor_5",
+    "anymail",
     "news",
     "newsletter",
     "cookies",
@@ -234,6 +235,35 @@ if _email_host:
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# Or through an email service's API with django-anymail (EMAIL_PROVIDER); its
+# bounce and complaint webhooks are at /anymail/<provider>/tracking/.
+EMAIL_PROVIDERS = {
+    # name: (Anymail backend, the option the API key goes in; SES reads the AWS variables)
+    "amazon_ses": ("anymail.backends.amazon_ses.EmailBackend", None),
+    "postmark": ("anymail.backends.postmark.EmailBackend", "server_token"),
+    "mailgun": ("anymail.backends.mailgun.EmailBackend", "api_key"),
+    "sendgrid": ("anymail.backends.sendgrid.EmailBackend", "api_key"),
+    "brevo": ("anymail.backends.brevo.EmailBackend", "api_key"),
+}
+EMAIL_PROVIDER = os.environ.get("EMAIL_PROVIDER", "").strip().lower()
+if EMAIL_PROVIDER:
+    if EMAIL_PROVIDER not in EMAIL_PROVIDERS:
+        raise ImproperlyConfigured(
+            f"EMAIL_PROVIDER must be empty (SMTP) or one of {', '.join(EMAIL_PROVIDERS)}."
+        )
+    _backend, _key_option = EMAIL_PROVIDERS[EMAIL_PROVIDER]
+    _options = {}
+    if _key_option:
+        _options[_key_option] = os.environ.get("EMAIL_PROVIDER_API_KEY", "")
+    if os.environ.get("EMAIL_PROVIDER_API_URL") and EMAIL_PROVIDER != "amazon_ses":
+        _options["api_url"] = os.environ["EMAIL_PROVIDER_API_URL"]  # e.g. Mailgun's EU region
+    MAILERS = {"default": {"BACKEND": _backend, "OPTIONS": _options}}
+ANYMAIL = {
+    # "user:password" the provider sends with every webhook (HTTP basic auth).
+    "WEBHOOK_SECRET": os.environ.get("EMAIL_WEBHOOK_SECRET", ""),
+    # Mailgun also signs its webhooks (its "HTTP webhook signing key").
+    "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("EMAIL_WEBHOOK_SIGNING_KEY", ""),
+}
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Claims Portal <news@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -279,8 +309,20 @@ NEWSLETTER_PARALLEL_CHUNKS = int(os.environ.get("NEWSLETTER_PARALLEL_CHUNKS", 4)
 NEWSLETTER_BUILD_BATCH = 2000
 NEWSLETTER_MAX_ATTEMPTS = 6
 NEWSLETTER_RETRY_BASE_SECONDS = int(os.environ.get("NEWSLETTER_RETRY_BASE_SECONDS", 60))
-# A delivery "sending" for longer than this lost its worker: longer than any task.
-NEWSLETTER_STUCK_AFTER = int(os.environ.get("NEWSLETTER_STUCK_AFTER", CELERY_TASK_TIME_LIMIT + 60))
+# A worker holds a lease on the deliveries it claimed and renews it while it is
+# alive; once a lease has run out (its worker died) the sweeper, run every
+# NEWSLETTER_SWEEP_SECONDS, gives the rows to another worker.
+NEWSLETTER_LEASE_SECONDS = int(os.environ.get("NEWSLETTER_LEASE_SECONDS", 45))
+NEWSLETTER_SWEEP_SECONDS = int(os.environ.get("NEWSLETTER_SWEEP_SECONDS", 30))
+CELERY_BEAT_SCHEDULE["newsletter-sweep"] = {
+    "task": "newsletter.tasks.sweep_deliveries",
+    "schedule": float(NEWSLETTER_SWEEP_SECONDS),
+}
+# Soft bounces (an email service's "deferred" events) within 30 days that suppress an address.
+NEWSLETTER_SOFT_BOUNCE_LIMIT = int(os.environ.get("NEWSLETTER_SOFT_BOUNCE_LIMIT", 5))
+# Dotted paths of functions (digest) -> list of {"title", "items": [{"title", "url", "text"}]}
+# whose sections are added to every digest (e.g. upcoming maintenance).
+NEWSLETTER_DIGEST_EXTRA_SECTIONS = []
 # Sign-up limits (cache-backed): per address, and per client IP address.
 NEWSLETTER_EMAIL_INTERVAL = 10 * 60  # one confirmation email per address per 10 minutes
 NEWSLETTER_EMAIL_PER_DAY = 3
@@ -378,6 +420,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Proxies in front of the site that append to X-Forwarded-For (compose: the
+# cache service); 0 means clients connect directly (portal_site.client_address).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -23,6 +23,7 @@ urlpatterns = [
     path("news-and-updates/", include("news.legacy_urls")),
     path("newsletter/", include("newsletter.urls")),
     path("cookies/", include("cookies.urls")),
+    path("anymail/", include("newsletter.webhook_urls")),
     path("admin/", admin.site.urls),
     # django_ckeditor_5's upload view behind an image check (news/uploads.py).
     path("ckeditor5/image_upload/", upload_editor_image, name="ck_editor_5_upload_file"),

@@ -43,7 +43,9 @@ sub vcl_recv {
         return (pass);
     }
     # Personal pages and anyone signed in (staff) go straight to the application.
-    if (req.url ~ "^/(admin|newsletter|cookies|ckeditor5|healthz|anymail)(/|$)"
+    # (The newsletter's archive of past digests is public.)
+    if ((req.url ~ "^/(admin|newsletter|cookies|ckeditor5|healthz|anymail)(/|$)"
+         && req.url !~ "^/newsletter/archive/")
         || req.http.Cookie ~ "(^|;\s*)sessionid=") {
         return (pass);
     }

@@ -6,7 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from newsletter import digests
+from newsletter import digests, sending, tasks
+from newsletter import schedules as periods
 from newsletter.models import Delivery, Digest, DigestSchedule, Subscriber, Suppression
 
 pytestmark = pytest.mark.django_db
@@ -37,30 +38,30 @@ def at(*args):
 class TestSchedules:
     @pytest.fixture
     def schedules(self, db):
-        digests.ensure_schedules()
+        periods.ensure_schedules()
         DigestSchedule.objects.filter(frequency="weekly").update(weekday=2, hour=9)
         DigestSchedule.objects.filter(frequency="monthly").update(day=31, hour=7)
         return {s.frequency: s for s in DigestSchedule.objects.all()}
 
     def test_weekly_is_due_from_its_weekday_and_hour(self, schedules):
         weekly = schedules["weekly"]
-        assert digests.current_period(weekly, at(2026, 11, 25, 8, 59)) is None  # Wednesday
-        assert digests.current_period(weekly, at(2026, 11, 25, 9, 0)) == (
+        assert periods.current_period(weekly, at(2026, 11, 25, 8, 59)) is None  # Wednesday
+        assert periods.current_period(weekly, at(2026, 11, 25, 9, 0)) == (
             "2026-W48",
             at(2026, 11, 25, 9),
         )
-        assert digests.current_period(weekly, at(2026, 11, 29, 23))[0] == "2026-W48"
+        assert periods.current_period(weekly, at(2026, 11, 29, 23))[0] == "2026-W48"
 
     def test_monthly_falls_back_to_the_last_day(self, schedules):
         monthly = schedules["monthly"]
-        assert digests.current_period(monthly, at(2026, 11, 29, 12)) is None
-        assert digests.current_period(monthly, at(2026, 11, 30, 7)) == (
+        assert periods.current_period(monthly, at(2026, 11, 29, 12)) is None
+        assert periods.current_period(monthly, at(2026, 11, 30, 7)) == (
             "2026-11",
             at(2026, 11, 30, 7),
         )
 
     def test_immediate_batches_a_few_minutes(self, schedules):
-        period, until = digests.current_period(schedules["immediate"], at(2026, 11, 25, 9, 7, 30))
+        period, until = periods.current_period(schedules["immediate"], at(2026, 11, 25, 9, 7, 30))
         assert until == at(2026, 11, 25, 9, 5)
         assert period == "2026-11-25T09:05"
 
@@ -68,18 +69,18 @@ class TestSchedules:
         make_subscriber(frequency="immediate")
         make_item()
         with mock.patch.object(digests, "build", wraps=digests.build):
-            first = digests.due_digests()
-            second = digests.due_digests()
+            first = periods.due_digests()
+            second = periods.due_digests()
         assert len(first) == 1 and second == first
         assert digests.build(first[0].pk) == 1
         assert digests.build(first[0].pk) is None  # already built
-        assert digests.due_digests() == []
+        assert periods.due_digests() == []
         assert Digest.objects.filter(frequency="immediate").count() == 1
         assert Delivery.objects.count() == 1
 
     def test_disabled_schedule(self, schedules):
         DigestSchedule.objects.update(enabled=False)
-        assert digests.due_digests() == []
+        assert periods.due_digests() == []
 
 
 class TestBuilding:
@@ -94,7 +95,7 @@ class TestBuilding:
         make_subscriber(status="unsubscribed")
         make_subscriber(status="pending")
         make_item(category=update)
-        digest = digests.forced_digest("weekly")
+        digest = periods.forced_digest("weekly")
         assert digests.build(digest.pk) == 1  # only_mi has nothing; late confirmed after it
         assert list(Delivery.objects.values_list("subscriber", flat=True)) == [everything.pk]
         for subscriber in (everything, only_mi, late):
@@ -116,7 +117,7 @@ class TestBuilding:
 
     def test_empty_digest_is_not_sent(self, make_subscriber, mailoutbox):
         make_subscriber()
-        digest = digests.forced_digest("weekly")
+        digest = periods.forced_digest("weekly")
         assert digests.build(digest.pk) == 0
         digest.refresh_from_db()
         assert digest.status == "done" and mailoutbox == []
@@ -129,13 +130,22 @@ class TestSending:
         make_subscriber(email="ann@example.com")
         make_item(title="Scheduled <Maintenance>", date=datetime.date(2026, 9, 14))
         make_item(title="Monthly MI", category=categories[1])
-        digest = digests.forced_digest("weekly")
-        run(digests.build, digest.pk)
+        digest = periods.forced_digest("weekly")
+        run(tasks.build_and_send, digest.pk)
         (message,) = mailoutbox
         subscriber = Subscriber.objects.get()
+        html = message.alternatives[0].content
+        # The domain is SITE_URL's; the random public id, never the row's id.
         assert message.extra_headers["Message-ID"] == (
-            f"<digest-{digest.pk}.{subscriber.pk}@127.0.0.1>"
+            f"<digest-{digest.pk}.{subscriber.public_id.hex}@127.0.0.1>"
         )
+        assert message.subject.startswith("Claims Portal news: 2 new items, sent ")
+        # Link text that says where it goes, visible to everyone (WCAG 2.4.4).
+        assert ">Read more about Monthly MI</a>" in html and "display:none;\"> about" not in html
+        assert f'href="{settings.SITE_URL}/newsletter/archive/{digest.pk}/"' in html
+        assert "View this email in your browser" in html
+        privacy = f"{settings.SITE_URL}/privacy/"
+        assert privacy in html and privacy in message.body
         assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert message.extra_headers["List-Unsubscribe"].startswith(
             f"<{settings.SITE_URL}/newsletter/unsubscribe/"
@@ -157,11 +167,11 @@ class TestSending:
         make_item()
         reader = make_subscriber()
         leaver = make_subscriber()
-        digest = digests.forced_digest("weekly")
-        with mock.patch.object(digests, "start_sending"):
+        digest = periods.forced_digest("weekly")
+        with mock.patch.object(tasks, "start_sending"):
             digests.build(digest.pk)
         Subscriber.objects.filter(pk=leaver.pk).update(status="unsubscribed")
-        run(digests.start_sending, digest.pk)
+        run(tasks.start_sending, digest.pk)
         assert [m.to for m in mailoutbox] == [[reader.email]]
         assert Delivery.objects.get(subscriber=leaver).status == "skipped"
         digest.refresh_from_db()
@@ -210,7 +220,7 @@ class TestSending:
 
     def test_backoff_grows(self, settings):
         settings.NEWSLETTER_RETRY_BASE_SECONDS = 60
-        assert [digests.backoff(n) for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
+        assert [sending.backoff(n) for n in (1, 2, 3, 4)] == [60, 120, 240, 480]
 
     def test_gives_up_after_max_attempts(self, run, make_item, make_subscriber, settings):
         settings.NEWSLETTER_RETRY_BASE_SECONDS = 0
@@ -231,28 +241,48 @@ class TestSending:
     def test_sweeper_returns_stuck_deliveries(self, run, make_item, make_subscriber, mailoutbox):
         make_item()
         make_subscriber()
-        digest = digests.forced_digest("weekly")
-        with mock.patch.object(digests, "start_sending"):
+        digest = periods.forced_digest("weekly")
+        with mock.patch.object(tasks, "start_sending"):
             digests.build(digest.pk)
-        digests.claim(digest.pk, 10)  # a worker claimed it, then died
+        sending.claim(digest.pk, 10)  # a worker claimed it, then died
         assert Delivery.objects.get().status == "sending"
-        assert digests.sweep() == 0  # not stuck for long enough yet
-        Delivery.objects.update(claimed_at=timezone.now() - datetime.timedelta(hours=1))
-        assert run(digests.sweep) == 1
+        assert tasks.sweep() == 0  # its lease is still running
+        Delivery.objects.update(lease_until=timezone.now() - datetime.timedelta(seconds=1))
+        assert run(tasks.sweep) == 1
         assert Delivery.objects.get().status == "sent"
         assert len(mailoutbox) == 1
+
+    def test_a_live_worker_renews_its_lease(self, make_item, make_subscriber, settings):
+        """A chunk that takes longer than the lease keeps its rows: the worker
+        renews the lease while it sends."""
+        settings.NEWSLETTER_LEASE_SECONDS = 3
+        make_item()
+        subscribers = [make_subscriber() for _ in range(3)]
+        digest = periods.forced_digest("weekly")
+        with mock.patch.object(tasks, "start_sending"):
+            digests.build(digest.pk)
+        pks = sending.claim(digest.pk, 10)
+        first_lease = Delivery.objects.get(pk=pks[0]).lease_until
+        lease = sending.Lease(pks)
+        lease.renewed -= 2  # more than a third of the lease ago
+        Delivery.objects.filter(pk=pks[0]).update(status="sent")
+        lease.renew_if_due(1, lambda: None)
+        rows = dict(Delivery.objects.values_list("pk", "lease_until"))
+        assert rows[pks[0]] == first_lease  # finished rows are left alone
+        assert all(rows[pk] > first_lease for pk in pks[1:])
+        assert tasks.sweep() == 0 and len(subscribers) == 3
 
     def test_claims_skip_rows_locked_by_another_worker(self, make_item, make_subscriber):
         make_item()
         for _ in range(3):
             make_subscriber()
-        digest = digests.forced_digest("weekly")
-        with mock.patch.object(digests, "start_sending"):
+        digest = periods.forced_digest("weekly")
+        with mock.patch.object(tasks, "start_sending"):
             digests.build(digest.pk)
-        first = digests.claim(digest.pk, 2)
-        second = digests.claim(digest.pk, 2)
+        first = sending.claim(digest.pk, 2)
+        second = sending.claim(digest.pk, 2)
         assert len(first) == 2 and len(second) == 1 and not set(first) & set(second)
-        assert digests.claim(digest.pk, 2) == []
+        assert sending.claim(digest.pk, 2) == []
 
     def test_send_digests_command(self, run, make_item, make_subscriber, mailoutbox, capsys):
         make_item()
@@ -260,6 +290,8 @@ class TestSending:
         run(call_command, "send_digests", frequency=["monthly"])
         out = capsys.readouterr().out
         assert "1 emails queued" in out
+        # Its progress (here the tasks run when the test's transaction "commits").
+        assert ": 0 of 1 finished (1 pending)." in out
         assert len(mailoutbox) == 1
         call_command("send_digests", frequency=["monthly"])
         assert "nothing new to send" in capsys.readouterr().out
@@ -271,12 +303,12 @@ class TestSending:
         make_item()
         for _ in range(30):
             make_subscriber()
-        digest = digests.forced_digest("weekly")
-        with mock.patch.object(digests, "start_sending"):
+        digest = periods.forced_digest("weekly")
+        with mock.patch.object(tasks, "start_sending"):
             digests.build(digest.pk)
         # A claim, the digest, the rows, topics, items, then one UPDATE per message.
         with django_assert_max_num_queries(12 + 30):
-            sent, _, _ = digests.send_chunk(digest.pk)
+            sent, _, _ = sending.send_chunk(digest.pk)
         assert sent == 30
 
 
@@ -289,18 +321,19 @@ class TestMessages:
         import email
         import email.policy
 
-        from newsletter.emails import DigestRenderer, PrebuiltMessage
+        from news.selectors import published_since
+        from newsletter.emails import DigestRenderer
 
         make_item(title="Café – £5 fee")
         subscriber = make_subscriber(email="ann@example.com")
-        digest = digests.forced_digest("weekly")
-        renderer = DigestRenderer(digest, digests.published_since(subscriber.digested_until))
+        digest = periods.forced_digest("weekly")
+        renderer = DigestRenderer(digest, published_since(subscriber.digested_until))
         items = renderer.items_for(subscriber.digested_until, None)
-        message = renderer.message(subscriber, items)
-        assert isinstance(message, PrebuiltMessage)
-        fast = email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+        data = renderer.message_bytes(subscriber, items)
+        assert isinstance(data, bytes)
+        fast = email.message_from_bytes(data, policy=email.policy.default)
         slow = email.message_from_bytes(
-            super(PrebuiltMessage, message).message(policy=email.policy.SMTP).as_bytes(),
+            renderer.message(subscriber, items).message(policy=email.policy.SMTP).as_bytes(),
             policy=email.policy.default,
         )
         for header in [

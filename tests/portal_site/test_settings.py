@@ -18,7 +18,7 @@ SETTINGS_VARIABLES = {
     "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "CSRF_TRUSTED_ORIGINS", "LOG_LEVEL",
     "CONN_MAX_AGE", "DOCUMENT_MAX_UPLOAD_SIZE", "CACHE_KEY_PREFIX", "FRONTEND_CACHE_URLS",
     "PUBLIC_PAGE_SHARED_MAX_AGE", "PUBLIC_PAGE_BROWSER_MAX_AGE", "REDIS_TIMEOUT",
-    "ANALYTICS_ID", "DATABASE_PREPARED_STATEMENTS",
+    "ANALYTICS_ID", "DATABASE_PREPARED_STATEMENTS", "TRUSTED_PROXY_COUNT",
     # Only the browser tests may relax Django's async safety, never production.
     "DJANGO_ALLOW_ASYNC_UNSAFE",
 }
@@ -176,3 +176,31 @@ def test_email_host_selects_the_smtp_mailer():
 
 def test_without_email_host_mail_goes_to_the_console():
     assert mailer()["class"] == "django.core.mail.backends.console.EmailBackend"
+
+
+@pytest.mark.parametrize(
+    "provider, backend",
+    [
+        ("postmark", "anymail.backends.postmark.EmailBackend"),
+        ("mailgun", "anymail.backends.mailgun.EmailBackend"),
+        ("brevo", "anymail.backends.brevo.EmailBackend"),
+        ("amazon_ses", "anymail.backends.amazon_ses.EmailBackend"),
+    ],
+)
+def test_an_email_service_is_one_mailers_entry_and_passes_the_deploy_check(provider, backend):
+    environment = {k: v for k, v in PRODUCTION.items() if k != "EMAIL_HOST"}
+    environment |= {
+        "EMAIL_PROVIDER": provider,
+        "EMAIL_PROVIDER_API_KEY": "key-0123",
+        "EMAIL_WEBHOOK_SECRET": "anymail:secret",
+        "AWS_DEFAULT_REGION": "eu-west-2",
+    }
+    assert mailer(**environment)["class"] == backend
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **environment)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_an_unknown_email_provider_refuses_to_start():
+    result = manage("check", EMAIL_PROVIDER="pigeon")
+    assert result.returncode != 0
+    assert "EMAIL_PROVIDER must be empty (SMTP) or one of" in result.stderr

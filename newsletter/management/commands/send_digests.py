@@ -1,6 +1,8 @@
+import time
+
 from django.core.management.base import BaseCommand
 
-from newsletter import digests
+from newsletter import digests, schedules, tasks
 from newsletter.models import Frequency
 
 
@@ -13,27 +15,45 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="Stay until the queued digests are sent, printing their progress.",
+        )
+        parser.add_argument(
             "--frequency",
             action="append",
             choices=Frequency.values,
             help="Send this frequency's digest now, even if it is not due (repeatable).",
         )
 
-    def handle(self, *args, frequency=None, **options):
-        returned = digests.sweep()
+    def handle(self, *args, frequency=None, wait=False, **options):
+        returned = tasks.sweep()
         if returned:
             self.stdout.write(f"Returned {returned} stuck deliveries to the queue.")
         if frequency:
-            due = [digests.forced_digest(name) for name in frequency]
+            due = [schedules.forced_digest(name) for name in frequency]
         else:
-            due = digests.due_digests()
+            due = schedules.due_digests()
         if not due:
             self.stdout.write("No digest is due.")
         for digest in due:
-            count = digests.build(digest.pk)
+            count = tasks.build_and_send(digest.pk)
             if count is None:
                 self.stdout.write(f"{digest}: already built.")
             elif count == 0:
                 self.stdout.write(f"{digest}: nothing new to send.")
             else:
                 self.stdout.write(self.style.SUCCESS(f"{digest}: {count} emails queued."))
+                self.report(digest, wait)
+
+    def report(self, digest, wait):
+        """Progress now (everything, when tasks run in this process), and until
+        done with --wait."""
+        while True:
+            done, total = digests.progress(digest)
+            by_status = digests.counts(digest)
+            details = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
+            self.stdout.write(f"{digest}: {done} of {total} finished ({details}).")
+            if done >= total or not wait:
+                return
+            time.sleep(2)

@@ -1,0 +1,46 @@
+"""What a digest says, shared by its emails and its web version: the items,
+the subject line, and extra sections other apps contribute.
+
+NEWSLETTER_DIGEST_EXTRA_SECTIONS lists dotted paths of functions taking the
+digest and returning a list of sections, each a dict
+{"title": str, "items": [{"title": str, "url": absolute URL, "text": str}]};
+sections without items are left out. That is how, for example, upcoming
+maintenance windows can join every digest without this app knowing of them."""
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from news.models import absolute_url
+from news.selectors import published_since
+
+
+def web_items(digest):
+    """Every item the digest covers, in every topic (its web version is the
+    same for everyone), oldest first."""
+    if digest.since is None:
+        return published_since(digest.until, until=digest.until).none()
+    return published_since(digest.since, until=digest.until).select_related("category")
+
+
+def item_context(item):
+    return {
+        "title": item.title,
+        "url": absolute_url(item.get_absolute_url()),
+        "date": item.date,
+        "category": item.category.name,
+        "summary": item.summary,
+    }
+
+
+def subject(digest, count):
+    news = "1 new item" if count == 1 else f"{count} new items"
+    return f"{settings.SITE_NAME} news: {news}, {digest.covers()}"
+
+
+def extra_sections(digest):
+    sections = []
+    for path in settings.NEWSLETTER_DIGEST_EXTRA_SECTIONS:
+        for section in import_string(path)(digest) or []:
+            if section.get("items"):
+                sections.append(section)
+    return sections
