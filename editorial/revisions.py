@@ -114,18 +114,55 @@ def record_save(obj, user, message=""):
 
 
 @transaction.atomic
-def propose(obj, user, message=""):
+def propose(obj, user, message="", related=None):
     """A change to live content, kept as a pending revision; `obj` (holding the
-    change in memory) is not saved. A later change replaces an earlier pending one."""
+    change in memory) is not saved. `related` ({relation: rows}) are its
+    proposed related rows; a relation left out keeps the earlier pending
+    revision's rows, or the live ones. A later change replaces an earlier one."""
     earlier = revisions_of(obj).pending()
+    previous = earlier.order_by("-number").first()
     submitted = earlier.filter(state=Revision.State.SUBMITTED).first()
     earlier.update(state=Revision.State.SUPERSEDED)
-    return _new_revision(
+    revision = _new_revision(
         obj, user, message,
         applied=False,
         state=Revision.State.SUBMITTED if submitted else Revision.State.PENDING,
         submitted_at=submitted.submitted_at if submitted else None,
     )
+    for relation in type(obj).editorial_related:
+        if related and relation in related:
+            revision.content[relation] = related[relation]
+        elif previous is not None and relation in previous.content:
+            revision.content[relation] = previous.content[relation]
+    revision.save(update_fields=["content"])
+    return revision
+
+
+def apply_related(obj, content):
+    """Make the object's related rows (its documents) those of `content`:
+    rows with a known id are updated, the others created, the missing deleted."""
+    for relation, fields in type(obj).editorial_related.items():
+        if relation not in content:
+            continue
+        manager = getattr(obj, relation)
+        model = manager.model
+        keep = []
+        for row in content[relation]:
+            values = {
+                name: model._meta.get_field(name).to_python(value)
+                for name, value in row.items()
+                if name in fields and name != "id"
+            }
+            existing = manager.filter(pk=row.get("id")).first() if row.get("id") else None
+            if existing is None:
+                existing = manager.create(**values)
+            else:
+                for name, value in values.items():
+                    setattr(existing, name, value)
+                existing.save()
+            keep.append(existing.pk)
+        for stale in manager.exclude(pk__in=keep):
+            stale.delete()
 
 
 def check_publishable(obj):
@@ -161,6 +198,7 @@ def approve(revision, user, publish_at=None, comment=""):
     check_publishable(obj)
     obj.publish(at=publish_at)
     obj.save()
+    apply_related(obj, revision.content)
     revision.content = snapshot(obj)
     revision.applied = True
     revision.state = Revision.State.PUBLISHED
@@ -201,10 +239,13 @@ def revert(revision, user, message=""):
     if not can_publish(user, type(obj)):
         for name, value in live.items():
             setattr(obj, name, value)
+    related = {name: revision.content[name] for name in obj.editorial_related
+               if name in revision.content}
     if obj.is_live and not can_publish(user, type(obj)):
-        new = propose(obj, user, message)
+        new = propose(obj, user, message, related)
     else:
         obj.save()
+        apply_related(obj, revision.content)
         new = record_save(obj, user, message)
     audit(Action.REVERT, user, obj, new, message)
     return new

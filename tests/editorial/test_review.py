@@ -140,22 +140,48 @@ class TestEditorsEditLiveItems:
         live_item.refresh_from_db()
         assert live_item.category.slug == "update"
 
-    def test_forged_document_rows_are_ignored(self, client, editor, live_item):
+    def test_document_changes_wait_for_review_too(self, client, editor, publisher, live_item,
+                                                  django_capture_on_commit_callbacks):
         Document.objects.create(
-            item=live_item, title="Index", file=SimpleUploadedFile("a.csv", b"a,b\n")
+            item=live_item, title="Index v231", file=SimpleUploadedFile("v231.csv", b"a,b\n")
         )
         doc = live_item.documents.get()
         client.force_login(editor)
         data = change_data(live_item, **{
             "documents-TOTAL_FORMS": "2", "documents-INITIAL_FORMS": "1",
             "documents-0-id": doc.pk, "documents-0-item": live_item.pk,
-            "documents-0-title": "Renamed", "documents-0-position": "0",
+            "documents-0-title": "Index v231", "documents-0-position": "0",
             "documents-0-DELETE": "on",
-            "documents-1-title": "Forged", "documents-1-position": "1",
-            "documents-1-file": SimpleUploadedFile("b.csv", b"c,d\n"),
+            "documents-1-title": "Index v232", "documents-1-position": "1",
+            "documents-1-file": SimpleUploadedFile("v232.csv", b"c,d\n"),
+            "_submit": "1",
         })
         assert client.post(change_url(live_item), data).status_code == 302
-        assert list(live_item.documents.values_list("title", flat=True)) == ["Index"]
+        assert list(live_item.documents.values_list("title", flat=True)) == ["Index v231"]
+        assert "v231.csv" in client.__class__().get(live_item.get_absolute_url()).text
+
+        client.force_login(publisher)
+        review = client.get(f"/admin/news/newsitem/{live_item.pk}/review/").text
+        assert "Index v232" in review and "v232.csv" in review
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/admin/news/newsitem/{live_item.pk}/review/", {"decision": "publish"})
+        [new] = live_item.documents.all()
+        assert (new.title, new.original_name, new.size) == ("Index v232", "v232.csv", 4)
+        assert new.file.read() == b"c,d\n"
+        page = client.__class__().get(live_item.get_absolute_url()).text
+        assert "v232.csv" in page and "v231.csv" not in page
+
+    def test_old_addresses_stay_read_only_and_forged_rows_are_ignored(self, client, editor,
+                                                                      live_item):
+        client.force_login(editor)
+        data = change_data(live_item, **{
+            "old_addresses-TOTAL_FORMS": "1",
+            "old_addresses-0-archive_year": "2019", "old_addresses-0-slug": "forged",
+        })
+        assert client.post(change_url(live_item), data).status_code == 302
+        assert not live_item.old_addresses.exists()
+        client.force_login(editor)
+        assert client.get("/news/2019/forged/").status_code == 404
 
     def test_editors_cannot_delete_or_use_bulk_actions(self, client, editor, live_item):
         client.force_login(editor)
