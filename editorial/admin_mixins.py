@@ -37,7 +37,8 @@ class ReviewForm(forms.Form):
     publish_at = forms.SplitDateTimeField(
         label="Publish at (optional)",
         required=False,
-        help_text="Leave empty to publish now. Only for items not online yet.",
+        help_text="Leave empty to publish now. An item not online yet goes live at that "
+        "moment; changes to an item online now go live within a minute of it.",
         widget=forms.SplitDateTimeWidget(
             date_attrs={"type": "date"}, time_attrs={"type": "time"}
         ),
@@ -258,7 +259,7 @@ class ReviewedAdminMixin:
     def response_change(self, request, obj):
         revision = getattr(request, "_editorial_revision", None)
         if getattr(request, "_editorial_proposed", False) and revision is not None:
-            if revision.state == Revision.State.SUBMITTED:
+            if revision.state in (Revision.State.SUBMITTED, Revision.State.SCHEDULED):
                 text = "Your changes were submitted for review. The live version stays online unchanged until a Publisher publishes them."  # noqa: E501
             else:
                 text = "Your changes are saved as a pending revision; the live version is unchanged. Submit them for review when they are ready."  # noqa: E501

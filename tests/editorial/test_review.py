@@ -238,15 +238,44 @@ class TestPublishers:
         assert draft.status == "published" and not draft.is_public
         assert AuditEntry.objects.filter(action="schedule").exists()
 
-    def test_publishing_a_live_items_change_later_is_refused(
-        self, client, editor, publisher, live_item
+    def test_a_live_items_change_published_at_a_time(
+        self, client, editor, publisher, live_item, django_capture_on_commit_callbacks
     ):
         client.force_login(editor)
         client.post(change_url(live_item), {**change_data(live_item, title="New"), "_submit": 1})
         client.force_login(publisher)
         at = timezone.now() + datetime.timedelta(days=2)
         response = client.post(f"/admin/news/newsitem/{live_item.pk}/review/", {
-            "decision": "publish", "publish_at_0": at.strftime("%Y-%m-%d"),
-            "publish_at_1": "10:00"})
+            "decision": "publish", "publish_at_0": timezone.localtime(at).strftime("%Y-%m-%d"),
+            "publish_at_1": timezone.localtime(at).strftime("%H:%M")})
+        assert response.status_code == 302
+        revision = Revision.objects.get(applied=False)
+        assert revision.state == Revision.State.SCHEDULED
+        assert "going live at" in client.get(change_url(live_item)).text
+        assert "Approved changes going live later" in client.get("/admin/").text
+
+        from editorial.revisions import publish_due
+        from editorial.tasks import publish_due_revisions
+
+        assert publish_due(now=at - datetime.timedelta(minutes=2)) == 0
+        live_item.refresh_from_db()
+        assert live_item.title == "Insurer Index v232"
+        with django_capture_on_commit_callbacks(execute=True):
+            assert publish_due(now=at + datetime.timedelta(seconds=30)) == 1
+        live_item.refresh_from_db()
+        assert live_item.title == "New" and live_item.is_public
+        assert "New" in client.__class__().get(live_item.get_absolute_url()).text
+        assert publish_due_revisions.apply().get() == 0
+        assert list(AuditEntry.objects.order_by("pk").values_list("action", flat=True)) == [
+            "submit", "schedule", "approve"
+        ]
+
+    def test_a_time_in_the_past_is_refused_next_to_the_field(self, client, editor, publisher,
+                                                             live_item):
+        client.force_login(editor)
+        client.post(change_url(live_item), {**change_data(live_item, title="New"), "_submit": 1})
+        client.force_login(publisher)
+        response = client.post(f"/admin/news/newsitem/{live_item.pk}/review/", {
+            "decision": "publish", "publish_at_0": "2020-01-01", "publish_at_1": "10:00"})
         assert response.status_code == 400
-        assert "published now, not later" in response.text
+        assert "Enter a time in the future" in response.text
