@@ -84,6 +84,14 @@ class ReviewedInlineMixin:
                 return field.remote_field.get_accessor_name()
         return None
 
+    def has_add_permission(self, request, obj=None):
+        return not self._locked(request, obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._locked(request, obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._locked(request, obj) and super().has_delete_permission(request, obj)
 
 
 def proposed_row(instance, fields):
@@ -99,15 +107,6 @@ def proposed_row(instance, fields):
     row = {name: getattr(instance, instance._meta.get_field(name).attname) for name in fields}
     row["id"] = instance.pk
     return {name: "" if value is None else str(value) for name, value in row.items()}
-
-    def has_add_permission(self, request, obj=None):
-        return not self._locked(request, obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return not self._locked(request, obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return not self._locked(request, obj) and super().has_delete_permission(request, obj)
 
 
 class ReviewedAdminMixin:

@@ -4,6 +4,7 @@ import datetime
 
 import feedparser
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -173,6 +174,8 @@ class TestEditorsEditLiveItems:
 
     def test_old_addresses_stay_read_only_and_forged_rows_are_ignored(self, client, editor,
                                                                       live_item):
+        # Even with the right to add old addresses, not on a live item without review.
+        editor.user_permissions.add(Permission.objects.get(codename="add_oldaddress"))
         client.force_login(editor)
         data = change_data(live_item, **{
             "old_addresses-TOTAL_FORMS": "1",
