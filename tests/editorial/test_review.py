@@ -177,6 +177,9 @@ class TestEditorsEditLiveItems:
         # Even with the right to add old addresses, not on a live item without review.
         editor.user_permissions.add(Permission.objects.get(codename="add_oldaddress"))
         client.force_login(editor)
+        page = client.get(change_url(live_item)).text
+        assert "old_addresses-empty" not in page  # no row to add
+        assert "documents-empty" in page  # documents changes are proposed
         data = change_data(live_item, **{
             "old_addresses-TOTAL_FORMS": "1",
             "old_addresses-0-archive_year": "2019", "old_addresses-0-slug": "forged",
