@@ -37,7 +37,8 @@ class ReviewForm(forms.Form):
     publish_at = forms.SplitDateTimeField(
         label="Publish at (optional)",
         required=False,
-        help_text="Leave empty to publish now. Only for items not online yet.",
+        help_text="Leave empty to publish now. An item not online yet goes live at that "
+        "moment; changes to an item online now go live within a minute of it.",
         widget=forms.SplitDateTimeWidget(
             date_attrs={"type": "date"}, time_attrs={"type": "time"}
         ),
@@ -65,14 +66,23 @@ def _is_live(obj):
 
 
 class ReviewedInlineMixin:
-    """Rows of a live object (its documents, say) change only through a Publisher;
-    for everyone else the inline is read-only, and forged rows are ignored."""
+    """Rows of a live object change only through a Publisher. Relations listed
+    in the model's `editorial_related` (its documents) are proposed with the
+    rest of an Editor's change; the others are read-only for Editors, and
+    forged rows are ignored."""
 
     def _locked(self, request, obj):
         return (
             obj is not None and obj.pk is not None and _is_live(obj)
+            and self.fk_relation() not in self.parent_model.editorial_related
             and not workflow.can_publish(request.user, self.parent_model)
         )
+
+    def fk_relation(self):
+        for field in self.model._meta.get_fields():
+            if field.is_relation and field.many_to_one and field.related_model is self.parent_model:
+                return field.remote_field.get_accessor_name()
+        return None
 
     def has_add_permission(self, request, obj=None):
         return not self._locked(request, obj) and super().has_add_permission(request, obj)
@@ -82,6 +92,21 @@ class ReviewedInlineMixin:
 
     def has_delete_permission(self, request, obj=None):
         return not self._locked(request, obj) and super().has_delete_permission(request, obj)
+
+
+def proposed_row(instance, fields):
+    """The related row an Editor's form proposes, its new file (if any) stored
+    now under the name the row will have once published. A model may define
+    before_revision() to fill fields it would fill on save (a file's size)."""
+    if hasattr(instance, "before_revision"):
+        instance.before_revision()
+    for field in instance._meta.concrete_fields:
+        file = getattr(instance, field.attname, None)
+        if getattr(file, "_committed", True) is False:
+            file.save(file.name, file.file, save=False)
+    row = {name: getattr(instance, instance._meta.get_field(name).attname) for name in fields}
+    row["id"] = instance.pk
+    return {name: "" if value is None else str(value) for name, value in row.items()}
 
 
 class ReviewedAdminMixin:
@@ -147,22 +172,42 @@ class ReviewedAdminMixin:
     # ---- saving
 
     def save_model(self, request, obj, form, change):
-        message = form.cleaned_data.get("revision_message", "")
         if change and _is_live(obj) and not self.can_publish(request):
-            # The live row stays as it is; the change waits for a Publisher.
+            # The live row stays as it is; the change waits for a Publisher
+            # (made into a revision in save_related, with the related rows).
             request._editorial_proposed = True
-            self._after_save(request, workflow.propose(obj, request.user, message))
             return
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         if getattr(request, "_editorial_proposed", False):
-            return  # the live object's related rows stay as they are too
+            # The live object's related rows stay as they are too.
+            message = form.cleaned_data.get("revision_message", "")
+            related = self._proposed_rows(form.instance, formsets)
+            self._after_save(request, workflow.propose(form.instance, request.user, message,
+                                                       related))
+            return
         super().save_related(request, form, formsets, change)
         obj = form.instance
         revision = workflow.record_save(obj, request.user, form.cleaned_data["revision_message"])
         self._audit_status(request, obj, revision, change)
         self._after_save(request, revision)
+
+    def _proposed_rows(self, obj, formsets):
+        """{relation: rows} from the inline formsets an Editor changed."""
+        related = {}
+        for formset in formsets:
+            relation = formset.fk.remote_field.get_accessor_name()
+            fields = obj.editorial_related.get(relation)
+            if fields is None or not formset.has_changed():
+                continue
+            related[relation] = [
+                proposed_row(form.instance, fields)
+                for form in formset.forms
+                if (form.instance.pk or form.has_changed())
+                and not form.cleaned_data.get("DELETE")
+            ]
+        return related
 
     def construct_change_message(self, request, form, formsets, add=False):
         if getattr(request, "_editorial_proposed", False):
@@ -213,7 +258,7 @@ class ReviewedAdminMixin:
     def response_change(self, request, obj):
         revision = getattr(request, "_editorial_revision", None)
         if getattr(request, "_editorial_proposed", False) and revision is not None:
-            if revision.state == Revision.State.SUBMITTED:
+            if revision.state in (Revision.State.SUBMITTED, Revision.State.SCHEDULED):
                 text = "Your changes were submitted for review. The live version stays online unchanged until a Publisher publishes them."  # noqa: E501
             else:
                 text = "Your changes are saved as a pending revision; the live version is unchanged. Submit them for review when they are ready."  # noqa: E501

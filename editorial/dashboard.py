@@ -22,6 +22,10 @@ def dashboard(user):
         if not can_publish(user, NewsItem):
             waiting = waiting.filter(author=user)  # an Editor follows their own submissions
         sections["waiting"] = list(waiting.order_by("submitted_at")[:LIMIT])
+        sections["scheduled_changes"] = list(
+            Revision.objects.filter(state=Revision.State.SCHEDULED)
+            .select_related("content_type").order_by("publish_at")[:LIMIT]
+        )
         sections["own_pending"] = list(
             Revision.objects.filter(author=user, state=Revision.State.PENDING, applied=False)
             .select_related("content_type")[:LIMIT]

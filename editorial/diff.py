@@ -79,4 +79,6 @@ def compare(model, old, new):
 
 
 def _rows(rows):
-    return "\n".join(" · ".join(row.values()) for row in rows) or "—"
+    # The id says which row is which for the machine; people read the rest.
+    shown = ([v for k, v in row.items() if k != "id"] for row in rows)
+    return "\n".join(" · ".join(values) for values in shown) or "—"

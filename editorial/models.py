@@ -37,8 +37,9 @@ class Revision(models.Model):
         PUBLISHED = "published", "Published after review"
         REJECTED = "rejected", "Sent back"
         SUPERSEDED = "superseded", "Replaced by a later revision"
+        SCHEDULED = "scheduled", "Approved, to be published at a set time"
 
-    PENDING_STATES = (State.PENDING, State.SUBMITTED)
+    PENDING_STATES = (State.PENDING, State.SUBMITTED, State.SCHEDULED)
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
@@ -55,6 +56,9 @@ class Revision(models.Model):
     )
     state = models.CharField(max_length=10, choices=State, default=State.SAVED)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    publish_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an approved change to live content goes live."
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="+",

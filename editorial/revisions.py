@@ -4,6 +4,9 @@ These functions change the database and the audit log only; sending email is
 the caller's business (the admin queues editorial.tasks after the commit).
 """
 
+import copy
+import logging
+
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Max
@@ -12,6 +15,7 @@ from django.utils import timezone
 from .models import AuditEntry, Revision, author_name
 
 Action = AuditEntry.Action
+logger = logging.getLogger(__name__)
 
 
 class ReviewError(Exception):
@@ -114,18 +118,57 @@ def record_save(obj, user, message=""):
 
 
 @transaction.atomic
-def propose(obj, user, message=""):
+def propose(obj, user, message="", related=None):
     """A change to live content, kept as a pending revision; `obj` (holding the
-    change in memory) is not saved. A later change replaces an earlier pending one."""
+    change in memory) is not saved. `related` ({relation: rows}) are its
+    proposed related rows; a relation left out keeps the earlier pending
+    revision's rows, or the live ones. A later change replaces an earlier one."""
     earlier = revisions_of(obj).pending()
-    submitted = earlier.filter(state=Revision.State.SUBMITTED).first()
+    previous = earlier.order_by("-number").first()
+    # A change to an approved, scheduled change needs review again.
+    submitted = earlier.filter(state__in=[Revision.State.SUBMITTED, Revision.State.SCHEDULED])
+    submitted = submitted.first()
     earlier.update(state=Revision.State.SUPERSEDED)
-    return _new_revision(
+    revision = _new_revision(
         obj, user, message,
         applied=False,
         state=Revision.State.SUBMITTED if submitted else Revision.State.PENDING,
         submitted_at=submitted.submitted_at if submitted else None,
     )
+    for relation in type(obj).editorial_related:
+        if related and relation in related:
+            revision.content[relation] = related[relation]
+        elif previous is not None and relation in previous.content:
+            revision.content[relation] = previous.content[relation]
+    revision.save(update_fields=["content"])
+    return revision
+
+
+def apply_related(obj, content):
+    """Make the object's related rows (its documents) those of `content`:
+    rows with a known id are updated, the others created, the missing deleted."""
+    for relation, fields in type(obj).editorial_related.items():
+        if relation not in content:
+            continue
+        manager = getattr(obj, relation)
+        model = manager.model
+        keep = []
+        for row in content[relation]:
+            values = {
+                name: model._meta.get_field(name).to_python(value)
+                for name, value in row.items()
+                if name in fields and name != "id"
+            }
+            existing = manager.filter(pk=row.get("id")).first() if row.get("id") else None
+            if existing is None:
+                existing = manager.create(**values)
+            else:
+                for name, value in values.items():
+                    setattr(existing, name, value)
+                existing.save()
+            keep.append(existing.pk)
+        for stale in manager.exclude(pk__in=keep):
+            stale.delete()
 
 
 def check_publishable(obj):
@@ -149,30 +192,69 @@ def submit(revision, user):
 
 @transaction.atomic
 def approve(revision, user, publish_at=None, comment=""):
-    """Publish a submitted revision: now, or at `publish_at` if the object is
-    not live yet (a live object's change cannot wait: it would go offline)."""
+    """Publish a submitted revision now or at `publish_at`. An object not live
+    yet is scheduled by its own publication time; a change to a live object
+    waits as a scheduled revision until publish_due() applies it."""
     if revision.state != Revision.State.SUBMITTED:
         raise ReviewError("This revision is not waiting for review.")
     obj = type(revision.object)._default_manager.select_for_update().get(pk=revision.object_id)
-    was_live = obj.is_live
-    if publish_at is not None and was_live:
-        raise ReviewError("This item is online: its changes are published now, not later.")
+    if publish_at is not None and obj.is_live:
+        check_publishable(restore(copy.copy(obj), revision.content))
+        revision.state, revision.publish_at = Revision.State.SCHEDULED, publish_at
+        revision.reviewed_by, revision.reviewed_at = user, timezone.now()
+        revision.review_comment = comment
+        revision.save()
+        audit(Action.SCHEDULE, user, obj, revision,
+              f"Changes go live {timezone.localtime(publish_at):%d/%m/%Y %H:%M}")
+        return obj
+    return _publish(obj, revision, user, publish_at, comment)
+
+
+def _publish(obj, revision, user, publish_at=None, comment=""):
     restore(obj, revision.content)
     check_publishable(obj)
     obj.publish(at=publish_at)
     obj.save()
+    apply_related(obj, revision.content)
     revision.content = snapshot(obj)
     revision.applied = True
     revision.state = Revision.State.PUBLISHED
-    revision.reviewed_by, revision.reviewed_at = user, timezone.now()
-    revision.review_comment = comment
+    if user is not None:
+        revision.reviewed_by, revision.reviewed_at = user, timezone.now()
+        revision.review_comment = comment
     revision.save()
     scheduled = publish_at is not None and publish_at > timezone.now()
     audit(
-        Action.SCHEDULE if scheduled else Action.APPROVE, user, obj, revision,
+        Action.SCHEDULE if scheduled else Action.APPROVE,
+        user or revision.reviewed_by, obj, revision,
         f"Goes live {timezone.localtime(publish_at):%d/%m/%Y %H:%M}" if scheduled else comment,
     )
     return obj
+
+
+def publish_due(now=None):
+    """Apply approved changes to live objects whose time has come (beat runs
+    this every minute); returns how many were published."""
+    now = now or timezone.now()
+    count = 0
+    due = Revision.objects.filter(state=Revision.State.SCHEDULED, publish_at__lte=now)
+    for revision_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            revision = Revision.objects.select_for_update().filter(
+                pk=revision_id, state=Revision.State.SCHEDULED
+            ).first()
+            if revision is None or revision.object is None:
+                continue
+            obj = type(revision.object)._default_manager.select_for_update().get(
+                pk=revision.object_id
+            )
+            try:
+                _publish(obj, revision, None, comment="Published at its scheduled time")
+            except ReviewError:
+                logger.exception("Scheduled revision %s could not be published", revision.pk)
+                continue
+            count += 1
+    return count
 
 
 @transaction.atomic
@@ -201,10 +283,13 @@ def revert(revision, user, message=""):
     if not can_publish(user, type(obj)):
         for name, value in live.items():
             setattr(obj, name, value)
+    related = {name: revision.content[name] for name in obj.editorial_related
+               if name in revision.content}
     if obj.is_live and not can_publish(user, type(obj)):
-        new = propose(obj, user, message)
+        new = propose(obj, user, message, related)
     else:
         obj.save()
+        apply_related(obj, revision.content)
         new = record_save(obj, user, message)
     audit(Action.REVERT, user, obj, new, message)
     return new

@@ -3,7 +3,7 @@ import smtplib
 
 from celery import shared_task
 
-from . import audit, notifications
+from . import audit, notifications, revisions
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +15,11 @@ logger = logging.getLogger(__name__)
 )
 def send_review_email(revision_id, kind):
     return notifications.send(revision_id, kind)
+
+
+@shared_task
+def publish_due_revisions():
+    return revisions.publish_due()
 
 
 @shared_task

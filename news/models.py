@@ -164,7 +164,9 @@ class NewsItem(ReviewedModel):
         "title", "slug", "category", "date", "archive_year", "position", "summary", "body",
         "decorative_images", "author", "status", "published_at", "expires_at",
     ]
-    editorial_related = {"documents": ["title", "file", "position"]}
+    editorial_related = {
+        "documents": ["id", "title", "file", "position", "original_name", "size"]
+    }
     editorial_rich_text = ("body",)
 
     def publish(self, at=None):
@@ -280,14 +282,17 @@ class Document(models.Model):
         return self.title
 
     def save(self, *args, **kwargs):
-        uploaded = getattr(self.file, "_committed", True) is False
-        if uploaded:
-            self.original_name = os.path.basename(self.file.name)[:255]
-            self.size = self.file.size
+        self.before_revision()
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return self.file.url
+
+    def before_revision(self):
+        """Note a new upload's own name and size (storage then renames it)."""
+        if getattr(self.file, "_committed", True) is False:
+            self.original_name = os.path.basename(self.file.name)[:255]
+            self.size = self.file.size
 
     @property
     def extension(self):

@@ -289,6 +289,13 @@ CELERY_BEAT_SCHEDULE["newsletter-send-due-digests"] = {
     "task": "newsletter.tasks.send_due_digests",
     "schedule": float(NEWSLETTER_BEAT_SECONDS),
 }
+# Approved changes to live items set to go live at a time are applied by this
+# (so within a minute of it); new items scheduled by their publication time
+# go live at that exact moment with no task at all.
+CELERY_BEAT_SCHEDULE["editorial-publish-due-revisions"] = {
+    "task": "editorial.tasks.publish_due_revisions",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["editorial-prune-audit-log"] = {
     "task": "editorial.tasks.prune_audit_log",
     "schedule": 24 * 60 * 60.0,  # daily

@@ -55,3 +55,20 @@ def test_newsletter_managers_see_the_last_digests_progress(client):
     page = client.get("/admin/").text
     assert "2 of 4 sent, 1 waiting, 1 failed" in page
     assert "Waiting for review" not in page
+
+
+def test_review_pages_make_a_fixed_number_of_queries(
+    client, editor, publisher, live_item, django_assert_max_num_queries
+):
+    client.force_login(publisher)
+    for n in range(5):
+        client.post(change_url(live_item), change_data(live_item, summary=f"Summary {n}."))
+        live_item.refresh_from_db()
+    client.force_login(editor)
+    client.post(change_url(live_item), {**change_data(live_item, title="T"), "_submit": "1"})
+    client.force_login(publisher)
+    base = f"/admin/news/newsitem/{live_item.pk}"
+    for url in [f"{base}/revisions/", f"{base}/revisions/compare/?a=1&b=6", f"{base}/review/",
+                f"{base}/revisions/6/preview/", f"{base}/change/"]:
+        with django_assert_max_num_queries(20):
+            assert client.get(url).status_code == 200, url

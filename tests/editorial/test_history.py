@@ -209,7 +209,7 @@ class TestLockout:
         response = client.post("/admin/login/?next=/admin/",
                                {"username": "edna", "password": "wrong"})
         assert response.status_code == 429
-        assert "this account is locked" in response.text
+        assert "this account is locked for 15 minutes" in response.text
         # Even the right password is refused now, from anywhere.
         response = client.post("/admin/login/?next=/admin/",
                                {"username": "edna", "password": "pw"},

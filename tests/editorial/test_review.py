@@ -4,6 +4,7 @@ import datetime
 
 import feedparser
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -140,22 +141,53 @@ class TestEditorsEditLiveItems:
         live_item.refresh_from_db()
         assert live_item.category.slug == "update"
 
-    def test_forged_document_rows_are_ignored(self, client, editor, live_item):
+    def test_document_changes_wait_for_review_too(self, client, editor, publisher, live_item,
+                                                  django_capture_on_commit_callbacks):
         Document.objects.create(
-            item=live_item, title="Index", file=SimpleUploadedFile("a.csv", b"a,b\n")
+            item=live_item, title="Index v231", file=SimpleUploadedFile("v231.csv", b"a,b\n")
         )
         doc = live_item.documents.get()
         client.force_login(editor)
         data = change_data(live_item, **{
             "documents-TOTAL_FORMS": "2", "documents-INITIAL_FORMS": "1",
             "documents-0-id": doc.pk, "documents-0-item": live_item.pk,
-            "documents-0-title": "Renamed", "documents-0-position": "0",
+            "documents-0-title": "Index v231", "documents-0-position": "0",
             "documents-0-DELETE": "on",
-            "documents-1-title": "Forged", "documents-1-position": "1",
-            "documents-1-file": SimpleUploadedFile("b.csv", b"c,d\n"),
+            "documents-1-title": "Index v232", "documents-1-position": "1",
+            "documents-1-file": SimpleUploadedFile("v232.csv", b"c,d\n"),
+            "_submit": "1",
         })
         assert client.post(change_url(live_item), data).status_code == 302
-        assert list(live_item.documents.values_list("title", flat=True)) == ["Index"]
+        assert list(live_item.documents.values_list("title", flat=True)) == ["Index v231"]
+        assert "v231.csv" in client.__class__().get(live_item.get_absolute_url()).text
+
+        client.force_login(publisher)
+        review = client.get(f"/admin/news/newsitem/{live_item.pk}/review/").text
+        assert "Index v232" in review and "v232.csv" in review
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(f"/admin/news/newsitem/{live_item.pk}/review/", {"decision": "publish"})
+        [new] = live_item.documents.all()
+        assert (new.title, new.original_name, new.size) == ("Index v232", "v232.csv", 4)
+        assert new.file.read() == b"c,d\n"
+        page = client.__class__().get(live_item.get_absolute_url()).text
+        assert "v232.csv" in page and "v231.csv" not in page
+
+    def test_old_addresses_stay_read_only_and_forged_rows_are_ignored(self, client, editor,
+                                                                      live_item):
+        # Even with the right to add old addresses, not on a live item without review.
+        editor.user_permissions.add(Permission.objects.get(codename="add_oldaddress"))
+        client.force_login(editor)
+        page = client.get(change_url(live_item)).text
+        assert "old_addresses-empty" not in page  # no row to add
+        assert "documents-empty" in page  # documents changes are proposed
+        data = change_data(live_item, **{
+            "old_addresses-TOTAL_FORMS": "1",
+            "old_addresses-0-archive_year": "2019", "old_addresses-0-slug": "forged",
+        })
+        assert client.post(change_url(live_item), data).status_code == 302
+        assert not live_item.old_addresses.exists()
+        client.force_login(editor)
+        assert client.get("/news/2019/forged/").status_code == 404
 
     def test_editors_cannot_delete_or_use_bulk_actions(self, client, editor, live_item):
         client.force_login(editor)
@@ -212,15 +244,44 @@ class TestPublishers:
         assert draft.status == "published" and not draft.is_public
         assert AuditEntry.objects.filter(action="schedule").exists()
 
-    def test_publishing_a_live_items_change_later_is_refused(
-        self, client, editor, publisher, live_item
+    def test_a_live_items_change_published_at_a_time(
+        self, client, editor, publisher, live_item, django_capture_on_commit_callbacks
     ):
         client.force_login(editor)
         client.post(change_url(live_item), {**change_data(live_item, title="New"), "_submit": 1})
         client.force_login(publisher)
         at = timezone.now() + datetime.timedelta(days=2)
         response = client.post(f"/admin/news/newsitem/{live_item.pk}/review/", {
-            "decision": "publish", "publish_at_0": at.strftime("%Y-%m-%d"),
-            "publish_at_1": "10:00"})
+            "decision": "publish", "publish_at_0": timezone.localtime(at).strftime("%Y-%m-%d"),
+            "publish_at_1": timezone.localtime(at).strftime("%H:%M")})
+        assert response.status_code == 302
+        revision = Revision.objects.get(applied=False)
+        assert revision.state == Revision.State.SCHEDULED
+        assert "going live at" in client.get(change_url(live_item)).text
+        assert "Approved changes going live later" in client.get("/admin/").text
+
+        from editorial.revisions import publish_due
+        from editorial.tasks import publish_due_revisions
+
+        assert publish_due(now=at - datetime.timedelta(minutes=2)) == 0
+        live_item.refresh_from_db()
+        assert live_item.title == "Insurer Index v232"
+        with django_capture_on_commit_callbacks(execute=True):
+            assert publish_due(now=at + datetime.timedelta(seconds=30)) == 1
+        live_item.refresh_from_db()
+        assert live_item.title == "New" and live_item.is_public
+        assert "New" in client.__class__().get(live_item.get_absolute_url()).text
+        assert publish_due_revisions.apply().get() == 0
+        assert list(AuditEntry.objects.order_by("pk").values_list("action", flat=True)) == [
+            "submit", "schedule", "approve"
+        ]
+
+    def test_a_time_in_the_past_is_refused_next_to_the_field(self, client, editor, publisher,
+                                                             live_item):
+        client.force_login(editor)
+        client.post(change_url(live_item), {**change_data(live_item, title="New"), "_submit": 1})
+        client.force_login(publisher)
+        response = client.post(f"/admin/news/newsitem/{live_item.pk}/review/", {
+            "decision": "publish", "publish_at_0": "2020-01-01", "publish_at_1": "10:00"})
         assert response.status_code == 400
-        assert "published now, not later" in response.text
+        assert "Enter a time in the future" in response.text
