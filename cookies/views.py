@@ -14,6 +14,8 @@ from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 from redis.exceptions import RedisError
 
+from portal_site.client_address import client_address
+
 from . import consent
 from .forms import ConsentForm
 from .models import ConsentRecord, CookieCategory, CookieDeclaration
@@ -69,7 +71,7 @@ def is_same_origin(request):
 def within_rate_limit(request):
     """At most settings.COOKIE_CONSENT_PER_HOUR choices per client per hour
     (each writes a consent-log row). Without Redis the limit is not applied."""
-    key = "cookies:rate:" + request.META.get("REMOTE_ADDR", "")
+    key = "cookies:rate:" + client_address(request)
     try:
         cache.add(key, 0, HOUR)
         return cache.incr(key) <= settings.COOKIE_CONSENT_PER_HOUR

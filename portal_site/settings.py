@@ -98,6 +98,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = ["username"]
+# The address axes records for each attempt: the client behind the trusted proxies.
+AXES_CLIENT_IP_CALLABLE = "portal_site.client_address.client_address"
 AXES_LOCKOUT_TEMPLATE = "editorial/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # lockouts are logged by editorial.signals, not every log-in

@@ -178,7 +178,8 @@ class TestRoles:
     def test_newsletter_managers_have_the_newsletter_and_no_news(self):
         managers = self.codenames("Newsletter managers")
         assert {("newsletter", "view_subscriber"), ("newsletter", "change_suppression"),
-                ("newsletter", "view_delivery"), ("newsletter", "view_subscriptionconsent")} <= managers
+                ("newsletter", "view_delivery"),
+                ("newsletter", "view_subscriptionconsent")} <= managers
         assert not {app for app, _ in managers} - {"newsletter"}
 
     def test_editors_and_publishers_see_no_personal_data(self, client, editor, publisher):
