@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "news",
     "newsletter",
     "cookies",
+    "maintenance",
 ]
 
 MIDDLEWARE = [
@@ -355,6 +356,13 @@ PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", 600))
 # Functions returning the seconds until public pages next change by themselves
 # (a scheduled item goes live, say), or None: no cached copy, in this process or
 # in a shared cache in front, is kept past that moment. Apps add their own.
-PUBLIC_PAGE_CHANGE_TIMERS = ["news.selectors.seconds_until_next_publication"]
+PUBLIC_PAGE_CHANGE_TIMERS = [
+    "news.selectors.seconds_until_next_publication",
+    "maintenance.selectors.seconds_until_next_change",
+]
 # Functions of the request whose results are part of every cache key.
 PAGE_CACHE_VARIANTS = ["cookies.consent.cache_variant"]
+
+# Maintenance notices: how long before a window the site-wide banner appears
+# (each notice may set its own moment).
+MAINTENANCE_BANNER_HOURS = int(os.environ.get("MAINTENANCE_BANNER_HOURS", "72"))

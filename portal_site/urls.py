@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 from django.views.static import serve
 
+from maintenance.views import maintenance_calendar
 from news.sitemaps import sitemaps
 from news.views import HomeView
 
@@ -19,6 +20,8 @@ urlpatterns = [
     path("news-and-updates/", include("news.legacy_urls")),
     path("newsletter/", include("newsletter.urls")),
     path("cookies/", include("cookies.urls")),
+    path("maintenance/", include("maintenance.urls")),
+    path("maintenance.ics", maintenance_calendar, name="maintenance-calendar"),
     path("admin/", admin.site.urls),
     path("ckeditor5/", include("django_ckeditor_5.urls")),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand
 
+from maintenance.demo import load_demo_notices
 from news.demo import load_demo_content
 
 
@@ -9,3 +10,5 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created, total = load_demo_content()
         self.stdout.write(f"Demo content: {total} items, {created} new.")
+        created, total = load_demo_notices()
+        self.stdout.write(f"Demo maintenance notices: {total}, {created} new.")
