@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django_ckeditor_5.widgets import CKEditor5Widget
 
-from .models import Category, Document, NewsItem, OldAddress
+from .models import Category, Document, DocumentSeries, NewsItem, OldAddress
 
 
 @admin.register(Category)
@@ -16,14 +16,23 @@ class CategoryAdmin(admin.ModelAdmin):
 class DocumentInline(admin.TabularInline):
     model = Document
     extra = 1
-    fields = ["title", "file", "position", "link"]
+    fields = ["title", "file", "series", "version", "position", "link"]
     readonly_fields = ["link"]
 
     @admin.display(description="Address to link from the body")
     def link(self, document):
         if not document.pk:
             return "—"
-        return format_html('<a href="{0}">{0}</a> ({1})', document.file.url, document.label)
+        return format_html(
+            '<a href="{0}">{0}</a> ({1})', document.get_absolute_url(), document.label
+        )
+
+
+@admin.register(DocumentSeries)
+class DocumentSeriesAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    search_fields = ["title"]
 
 
 class OldAddressInline(admin.TabularInline):

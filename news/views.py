@@ -1,5 +1,5 @@
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
@@ -9,7 +9,7 @@ from django.views.generic import DetailView, ListView, RedirectView, TemplateVie
 from portal_site.page_cache import public_page
 
 from .forms import SearchForm
-from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress
+from .models import FIRST_YEAR, LAST_YEAR, Category, Document, NewsItem, OldAddress
 from .pagination import CountlessPaginator
 
 LATEST_COUNT = 10
@@ -91,7 +91,8 @@ class NewsItemView(DetailView):
         return self.request.user.has_perm("news.view_newsitem")
 
     def get_queryset(self):
-        items = NewsItem.objects.select_related("category").prefetch_related("documents")
+        documents = Prefetch("documents", queryset=Document.objects.select_related("series"))
+        items = NewsItem.objects.select_related("category").prefetch_related(documents)
         return items if self.can_preview() else items.published()
 
     def get_object(self, queryset=None):

@@ -366,3 +366,5 @@ PAGE_CACHE_VARIANTS = ["cookies.consent.cache_variant"]
 # Maintenance notices: how long before a window the site-wide banner appears
 # (each notice may set its own moment).
 MAINTENANCE_BANNER_HOURS = int(os.environ.get("MAINTENANCE_BANNER_HOURS", "72"))
+# Where readers ask for documents in an accessible format (and other questions).
+CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "enquiries@localhost")

@@ -3,9 +3,9 @@ from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
-from django.views.static import serve
 
 from maintenance.views import maintenance_calendar
+from news.downloads import editor_image
 from news.sitemaps import sitemaps
 from news.views import HomeView
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("news/", include("news.urls")),
     path("news-and-updates/", include("news.legacy_urls")),
+    path("documents/", include("news.document_urls")),
     path("newsletter/", include("newsletter.urls")),
     path("cookies/", include("cookies.urls")),
     path("maintenance/", include("maintenance.urls")),
@@ -31,7 +32,8 @@ urlpatterns = [
         name="robots",
     ),
     path("healthz/", views.healthz, name="healthz"),
-    # Uploaded documents and editor images. WhiteNoise serves only static files;
-    # uploads are few and stored under random names, so Django serves them.
-    re_path(r"^media/(?P<path>.+)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    # Editor images. WhiteNoise serves only static files; uploads are few and
+    # stored under random names, so Django serves them. Documents are not
+    # served from here: /documents/ checks that their item is published.
+    re_path(r"^media/editor/(?P<path>.+)$", editor_image),
 ]
