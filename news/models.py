@@ -1,9 +1,10 @@
 import os
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -115,6 +116,9 @@ class NewsItem(models.Model):
     author = models.CharField("sign-off", max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # PostgreSQL only (news/search.py): title, summary and body weighted A, B, C,
+    # kept up to date on save and indexed with GIN (migration 0005).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = NewsItemQuerySet.as_manager()
 
@@ -155,6 +159,7 @@ class NewsItem(models.Model):
         with transaction.atomic():
             self._remember_old_address()
             super().save(*args, **kwargs)
+            update_search_vectors(NewsItem.objects.filter(pk=self.pk))
 
     def get_absolute_url(self):
         return reverse("news:item", kwargs={"year": self.archive_year, "slug": self.slug})
@@ -186,6 +191,14 @@ class NewsItem(models.Model):
             )
         # The new address wins over any old one pointing elsewhere.
         OldAddress.objects.filter(archive_year=self.archive_year, slug=self.slug).delete()
+
+
+def update_search_vectors(items):
+    """Store the search vector of `items` (a queryset); on PostgreSQL only."""
+    if connection.vendor == "postgresql":
+        from .search import search_vector
+
+        items.update(search_vector=search_vector())
 
 
 class OldAddress(models.Model):

@@ -1,5 +1,4 @@
-from django.db import connection
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers
@@ -11,6 +10,7 @@ from portal_site.page_cache import public_page
 from .forms import SearchForm
 from .models import FIRST_YEAR, LAST_YEAR, Category, Document, NewsItem, OldAddress
 from .pagination import CountlessPaginator
+from .search import planned_for_its_words, search, with_snippets
 
 LATEST_COUNT = 10
 
@@ -146,46 +146,26 @@ class SearchView(ListView):
             self.object_list = NewsItem.objects.none()
             context = self.get_context_data()
             return self.render_to_response(context, status=400)
-        return super().get(request, *args, **kwargs)
+        with planned_for_its_words():  # the page's queries run in get_context_data()
+            return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         if not self.form.is_bound or not self.form.is_valid() or not self.form.cleaned_data["q"]:
             return NewsItem.objects.none()
-        return search(self.form.cleaned_data["q"])
+        data = self.form.cleaned_data
+        return search(data["q"], category=data["category"], year=data["year"])
 
     def get_context_data(self, **kwargs):
         valid = self.form.is_bound and self.form.is_valid()
         query = self.form.cleaned_data["q"] if valid else ""
-        return super().get_context_data(form=self.form, query=query, **kwargs)
-
-
-def search(query):
-    """Published items matching `query`, best first.
-
-    PostgreSQL full-text search with ranking (title over summary over body);
-    other databases fall back to a case-insensitive substring match.
-    """
-    items = NewsItem.objects.published()
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
-        vector = (
-            SearchVector("title", weight="A", config="english")
-            + SearchVector("summary", weight="B", config="english")
-            + SearchVector("body", weight="C", config="english")
-        )
-        search_query = SearchQuery(query, search_type="websearch", config="english")
-        return (
-            items.annotate(document=vector, rank=SearchRank(vector, search_query))
-            .filter(document=search_query)
-            .order_by("-rank", "-date", "position")
-            .listing()
-        )
-    words = query.split()[:10]
-    condition = Q()
-    for word in words:
-        condition &= Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
-    return items.filter(condition).listing()
+        context = super().get_context_data(form=self.form, query=query, **kwargs)
+        if query:
+            context["items"] = with_snippets(context["items"], query)
+            # The search, for the pagination's links.
+            context["query_string"] = self.request.GET.copy()
+            context["query_string"].pop("page", None)
+            context["query_string"] = context["query_string"].urlencode()
+        return context
 
 
 class LegacyRedirectView(RedirectView):
