@@ -8,7 +8,7 @@ from django.conf import settings
 
 from news.models import absolute_url
 
-from .wording import window
+from .wording import unavailability
 
 # How often subscribed calendars should fetch the feed again.
 REFRESH_INTERVAL = "PT1H"
@@ -24,8 +24,7 @@ def event(notice):
     description = "\n\n".join(
         part
         for part in (
-            f"{notice.services_label[0].upper()}{notice.services_label[1:]} will be unavailable "
-            f"{window(notice.starts_at, notice.ends_at, with_year=True)} (UK time).",
+            unavailability(notice),
             notice.description,
             f"Details: {url}",
         )

@@ -1,14 +1,22 @@
+from django.conf import settings
 from django.http import HttpResponse
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, TemplateView
 
+from news.metadata import page_meta
 from portal_site.page_cache import public_page
 
 from .ical import calendar
 from .models import MaintenanceNotice
+from .wording import unavailability
 
 PAST_COUNT = 20
+LIST_TRAIL = [
+    ("Home", reverse_lazy("home")),
+    ("Planned maintenance", reverse_lazy("maintenance:list")),
+]
 
 
 def published_notices():
@@ -23,7 +31,13 @@ class MaintenanceListView(TemplateView):
 
     def get_context_data(self, **kwargs):
         now = timezone.now()
+        meta = page_meta(
+            "Planned maintenance",
+            f"When {settings.SITE_NAME} services will be unavailable for planned maintenance.",
+            breadcrumbs=LIST_TRAIL,
+        )
         return super().get_context_data(
+            meta=meta,
             now=now,
             upcoming=published_notices().upcoming(now),
             past=published_notices().past(now)[:PAST_COUNT],
@@ -38,6 +52,15 @@ class MaintenanceNoticeView(DetailView):
 
     def get_queryset(self):
         return published_notices()
+
+    def get_context_data(self, **kwargs):
+        notice = self.object
+        meta = page_meta(
+            notice.title,
+            unavailability(notice),
+            breadcrumbs=[*LIST_TRAIL, (notice.title, notice.get_absolute_url())],
+        )
+        return super().get_context_data(meta=meta, **kwargs)
 
 
 @public_page

@@ -45,3 +45,12 @@ def banner_sentence(notice, now=None):
         f"Planned maintenance: {notice.services_label} will be unavailable "
         f"{window(notice.starts_at, notice.ends_at)}"
     )
+
+
+def unavailability(notice):
+    """“All Claims Portal services will be unavailable from … (UK time).”"""
+    services = notice.services_label
+    return (
+        f"{services[0].upper()}{services[1:]} will be unavailable "
+        f"{window(notice.starts_at, notice.ends_at, with_year=True)} (UK time)."
+    )

@@ -5,6 +5,7 @@ import mimetypes
 from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView
@@ -12,6 +13,7 @@ from django.views.static import serve
 
 from portal_site.page_cache import public_page
 
+from .metadata import page_meta
 from .models import Document, DocumentSeries
 
 # Spreadsheets and Word files are saved, not opened in the browser.
@@ -100,7 +102,13 @@ class SeriesView(DetailView):
             .select_related("item", "series")
             .newest_first()
         )
-        return super().get_context_data(versions=versions, **kwargs)
+        series = self.object
+        meta = page_meta(
+            series.title,
+            series.description or f"Every version of {series.title}.",
+            breadcrumbs=[("Home", reverse("home")), (series.title, series.get_absolute_url())],
+        )
+        return super().get_context_data(versions=versions, meta=meta, **kwargs)
 
 
 def editor_image(request, path):

@@ -1,6 +1,9 @@
-from django.db.models import Count, Prefetch
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, ListView, RedirectView, TemplateView
@@ -8,11 +11,20 @@ from django.views.generic import DetailView, ListView, RedirectView, TemplateVie
 from portal_site.page_cache import public_page
 
 from .forms import SearchForm
+from .metadata import page_meta
 from .models import FIRST_YEAR, LAST_YEAR, Category, Document, NewsItem, OldAddress
 from .pagination import CountlessPaginator
-from .search import planned_for_its_words, search, with_snippets
+from .search import MAX_RESULTS, planned_for_its_words, search, with_snippets
 
 LATEST_COUNT = 10
+NEWS_TRAIL = [("Home", reverse_lazy("home")), ("News and updates", reverse_lazy("news:index"))]
+CATEGORIES_TRAIL = [*NEWS_TRAIL, ("Categories", reverse_lazy("news:categories"))]
+
+
+def categories_with_counts():
+    """Every category, in display order, with its number of published items."""
+    published = Q(items__status=NewsItem.Status.PUBLISHED, items__published_at__lte=timezone.now())
+    return Category.objects.annotate(count=Count("items", filter=published))
 
 
 def years_with_counts():
@@ -62,7 +74,13 @@ class YearArchiveView(ListView):
         context = super().get_context_data(**kwargs)
         if not context["items"]:
             raise Http404("There is no news for that year.")
-        return {**context, "year": self.kwargs["year"]}
+        year = self.kwargs["year"]
+        meta = page_meta(
+            f"News and updates {year}",
+            f"News and updates from {settings.SITE_NAME} in {year}.",
+            breadcrumbs=[*NEWS_TRAIL, (str(year), reverse("news:year", args=[year]))],
+        )
+        return {**context, "year": year, "meta": meta}
 
 
 @method_decorator(public_page, name="dispatch")
@@ -77,7 +95,28 @@ class CategoryView(ListView):
         return NewsItem.objects.published().filter(category=self.category).listing()
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(category=self.category, **kwargs)
+        category = self.category
+        meta = page_meta(
+            f"{category.name}: news and updates",
+            category.description or f"{category.name} news from {settings.SITE_NAME}.",
+            breadcrumbs=[*CATEGORIES_TRAIL, (category.name, category.get_absolute_url())],
+        )
+        return super().get_context_data(category=category, meta=meta, **kwargs)
+
+
+@method_decorator(public_page, name="dispatch")
+class CategoryIndexView(TemplateView):
+    """/news/category/: every category with its description and number of items."""
+
+    template_name = "news/category_index.html"
+
+    def get_context_data(self, **kwargs):
+        meta = page_meta(
+            "Categories",
+            f"Browse {settings.SITE_NAME} news by category.",
+            breadcrumbs=CATEGORIES_TRAIL,
+        )
+        return super().get_context_data(categories=categories_with_counts(), meta=meta, **kwargs)
 
 
 @method_decorator(public_page, name="dispatch")
@@ -119,6 +158,16 @@ class NewsItemView(DetailView):
         context = super().get_context_data(**kwargs)
         item = self.object
         context["is_preview"] = not item.is_public
+        context["meta"] = page_meta(
+            item.title,
+            item.summary,
+            breadcrumbs=[
+                *NEWS_TRAIL,
+                (str(item.archive_year), reverse("news:year", args=[item.archive_year])),
+                (item.title, item.get_absolute_url()),
+            ],
+            article=None if context["is_preview"] else item,
+        )
         if not context["is_preview"]:
             older, newer = NewsItem.objects.published().neighbours(item)
             context.update(previous_item=older, next_item=newer)
@@ -161,6 +210,7 @@ class SearchView(ListView):
         context = super().get_context_data(form=self.form, query=query, **kwargs)
         if query:
             context["items"] = with_snippets(context["items"], query)
+            context["results_capped"] = context["paginator"].count >= MAX_RESULTS
             # The search, for the pagination's links.
             context["query_string"] = self.request.GET.copy()
             context["query_string"].pop("page", None)

@@ -44,6 +44,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 # request's Host header.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = os.environ.get("SITE_NAME", "Claims Portal")
+# The meta description of pages that have none of their own (search results, previews).
+SITE_DESCRIPTION = os.environ.get(
+    "SITE_DESCRIPTION",
+    f"News, updates, documents and planned maintenance from the {SITE_NAME}.",
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -32,6 +32,8 @@ urlpatterns = [
         name="robots",
     ),
     path("healthz/", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links to.
+    path("favicon.ico", views.favicon),
     # Editor images. WhiteNoise serves only static files; uploads are few and
     # stored under random names, so Django serves them. Documents are not
     # served from here: /documents/ checks that their item is published.

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -34,3 +36,9 @@ def healthz(request):
     body = {name: "ok" if ok else "error" for name, ok in checks.items()}
     body["status"] = "ok" if healthy else "unavailable"
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page links to: the
+    static file under its current (hashed in production) name."""
+    return redirect(static("img/favicon.ico"))
