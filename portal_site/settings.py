@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "newsletter",
     "cookies",
     "maintenance",
+    "pages",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from maintenance.views import maintenance_calendar
 from news.downloads import editor_image
 from news.sitemaps import sitemaps
 from news.views import HomeView
+from pages.sitemaps import StandingPageSitemap
 
 from . import views
 
@@ -25,7 +26,12 @@ urlpatterns = [
     path("maintenance.ics", maintenance_calendar, name="maintenance-calendar"),
     path("admin/", admin.site.urls),
     path("ckeditor5/", include("django_ckeditor_5.urls")),
-    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path(
+        "sitemap.xml",
+        sitemap,
+        {"sitemaps": {**sitemaps, "standing-pages": StandingPageSitemap}},
+        name="sitemap",
+    ),
     path(
         "robots.txt",
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
@@ -38,4 +44,7 @@ urlpatterns = [
     # stored under random names, so Django serves them. Documents are not
     # served from here: /documents/ checks that their item is published.
     re_path(r"^media/editor/(?P<path>.+)$", editor_image),
+    # Standing pages (/privacy/, /accessibility/, /about/): last, so that they
+    # never shadow a section's address.
+    path("", include("pages.urls")),
 ]

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 
 from maintenance.demo import load_demo_notices
 from news.demo import load_demo_content
+from pages.demo import load_demo_pages
 
 
 class Command(BaseCommand):
@@ -12,3 +13,5 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo content: {total} items, {created} new.")
         created, total = load_demo_notices()
         self.stdout.write(f"Demo maintenance notices: {total}, {created} new.")
+        created, total = load_demo_pages()
+        self.stdout.write(f"Demo standing pages: {total}, {created} new.")
