@@ -18,7 +18,7 @@ from .models import LISTING_FIELDS, NewsItem
 
 CONFIG = "english"
 # The most results a search shows (newest matches first, then ranked).
-MAX_RESULTS = 1000
+MAX_RESULTS = 500
 # ts_headline marks matches with these private-use characters; the snippet
 # is escaped whole and only they become <mark>, so neither an item's text nor
 # the query can put markup on the page.

@@ -142,3 +142,14 @@ def test_explain_uses_the_gin_index(make_item, category):
         cursor.execute("SET LOCAL enable_seqscan = off")
         plan = search("helpdesk").explain()
     assert "news_item_search_vector" in plan, plan
+
+
+def test_common_words_rank_the_newest_matches_only(client, make_item, monkeypatch):
+    on_postgresql()
+    monkeypatch.setattr("news.search.MAX_RESULTS", 3)
+    monkeypatch.setattr("news.views.MAX_RESULTS", 3)
+    for day in range(1, 6):
+        make_item(title=f"Portal {day}", date=datetime.date(2020, 6, day))
+    response, titles = results(client, q="portal")
+    assert sorted(titles) == ["Portal 3", "Portal 4", "Portal 5"]
+    assert "3 or more results for" in response.text
