@@ -182,3 +182,24 @@ class TestBanner:
             maintenance_banner()
             with django_assert_num_queries(0):
                 assert maintenance_banner()["notices"]
+
+
+def test_announced_since_gives_digests_the_windows_subscribers_have_not_been_told_about(
+    make_notice,
+):
+    from maintenance.selectors import announced_since
+
+    with at(london(2020, 10, 1, 9)):
+        told = make_notice(title="Told")
+    with at(london(2020, 10, 5, 9)):
+        new = make_notice(title="New")
+        make_notice(title="Cancelled", cancelled=True)
+        make_notice(title="Draft", status=MaintenanceNotice.Status.DRAFT)
+        make_notice(title="Over", starts_at=london(2020, 9, 1), ends_at=london(2020, 9, 2))
+    last_digest = london(2020, 10, 2, 9)
+    assert list(announced_since(last_digest, now=london(2020, 10, 6))) == [new]
+    # A window changed after the last digest is news again.
+    with at(london(2020, 10, 6, 9)):
+        told.ends_at = london(2020, 10, 25, 9)
+        told.save()
+    assert set(announced_since(last_digest, now=london(2020, 10, 7))) == {told, new}
