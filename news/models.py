@@ -47,7 +47,7 @@ class NewsItemQuerySet(models.QuerySet):
 
     def for_listing(self):
         """Items with their category, without the body, in one query (feeds, emails)."""
-        return self.select_related("category").defer("body")
+        return self.select_related("category").defer("body", "search_vector")
 
     def listing(self):
         """What list pages show, as light rows (named tuples of LISTING_FIELDS).

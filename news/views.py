@@ -131,7 +131,11 @@ class NewsItemView(DetailView):
 
     def get_queryset(self):
         documents = Prefetch("documents", queryset=Document.objects.select_related("series"))
-        items = NewsItem.objects.select_related("category").prefetch_related(documents)
+        items = (
+            NewsItem.objects.select_related("category")
+            .defer("search_vector")
+            .prefetch_related(documents)
+        )
         return items if self.can_preview() else items.published()
 
     def get_object(self, queryset=None):

@@ -109,3 +109,4 @@ def test_demo_notices_are_linked_to_their_items_and_idempotent():
     assert notices.count() == 4
     assert all(notice.item is not None for notice in notices)
     assert all(notice.sequence == 0 for notice in notices)
+
