@@ -13,13 +13,19 @@ from django.db.models import Q
 EDITORS = [
     "news.add_newsitem", "news.change_newsitem", "news.view_newsitem",
     "news.add_document", "news.change_document", "news.delete_document", "news.view_document",
-    "news.view_category", "news.view_oldaddress",
+    "news.view_category", "news.view_oldaddress", "news.view_documentseries",
+    "maintenance.add_maintenancenotice", "maintenance.change_maintenancenotice",
+    "maintenance.view_maintenancenotice",
+    "pages.add_standingpage", "pages.change_standingpage", "pages.view_standingpage",
     "editorial.view_revision",
 ]
 PUBLISHERS = EDITORS + [
     "news.publish_newsitem", "news.delete_newsitem",
     "news.add_category", "news.change_category", "news.delete_category",
     "news.add_oldaddress", "news.change_oldaddress", "news.delete_oldaddress",
+    "news.add_documentseries", "news.change_documentseries", "news.delete_documentseries",
+    "maintenance.publish_maintenancenotice", "maintenance.delete_maintenancenotice",
+    "pages.publish_standingpage", "pages.delete_standingpage",
     "editorial.view_auditentry",
 ]
 # Subscribers, consent history, imports, digests, deliveries, suppressions:

@@ -6,7 +6,7 @@ from editorial import revisions as workflow
 from editorial.admin_mixins import ReviewedAdminMixin, ReviewedInlineMixin
 from editorial.models import AuditEntry
 
-from .models import Category, Document, NewsItem, OldAddress
+from .models import Category, Document, DocumentSeries, NewsItem, OldAddress
 
 
 @admin.register(Category)
@@ -20,14 +20,23 @@ class CategoryAdmin(admin.ModelAdmin):
 class DocumentInline(ReviewedInlineMixin, admin.TabularInline):
     model = Document
     extra = 1
-    fields = ["title", "file", "position", "link"]
+    fields = ["title", "file", "series", "version", "position", "link"]
     readonly_fields = ["link"]
 
     @admin.display(description="Address to link from the body")
     def link(self, document):
         if not document.pk:
             return "—"
-        return format_html('<a href="{0}">{0}</a> ({1})', document.file.url, document.label)
+        return format_html(
+            '<a href="{0}">{0}</a> ({1})', document.get_absolute_url(), document.label
+        )
+
+
+@admin.register(DocumentSeries)
+class DocumentSeriesAdmin(admin.ModelAdmin):
+    list_display = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    search_fields = ["title"]
 
 
 class OldAddressInline(ReviewedInlineMixin, admin.TabularInline):

@@ -5,13 +5,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.text import slugify
 
-from .models import Category, NewsItem
-from .sanitize import clean_html
+from .models import Category, Document, DocumentSeries, NewsItem
 
 SEED_PAGE = Path(__file__).parent / "demo" / "news-and-updates-2020.txt"
 CATEGORIES = {
@@ -21,6 +20,13 @@ CATEGORIES = {
 CATEGORY_NAMES = "|".join(CATEGORIES)
 HEADER = re.compile(rf"^(?P<category>{CATEGORY_NAMES})(?P<date>\d{{2}}/\d{{2}}/\d{{4}})$")
 READ_MORE = re.compile(r"\s*Read more$")
+INSURER_INDEX = ("insurer-index", "Insurer Index for RTA A2A Users")
+# Small real spreadsheets (made with openpyxl), attached to the items that announced them.
+INSURER_INDEX_VERSIONS = {
+    "v226": "insurer-index-update-for-rta-a2a-users-v226",
+    "v227": "insurer-index-update-for-rta-a2a-users-v227",
+    "v232": "insurer-index-update-for-rta-a2a-users-v232",
+}
 
 
 @dataclass
@@ -64,7 +70,8 @@ def load_demo_content(path=SEED_PAGE):
             "category": categories[seed.category],
             "date": seed.date,
             "summary": seed.summary,
-            "body": clean_html(f"<p>{escape(seed.summary)}</p>"),
+            # The seed page has only summaries: the item page shows it once, as its lead.
+            "body": "",
             "status": NewsItem.Status.PUBLISHED,
             "published_at": timezone.make_aware(
                 datetime.datetime.combine(seed.date, datetime.time(9, 0))
@@ -73,10 +80,39 @@ def load_demo_content(path=SEED_PAGE):
         }
         item = NewsItem.objects.filter(archive_year=year, slug=slug).first()
         if item is None:
-            NewsItem.objects.create(archive_year=year, slug=slug, **values)
+            item = NewsItem.objects.create(archive_year=year, slug=slug, **values)
             created += 1
         elif any(getattr(item, field) != value for field, value in values.items()):
             for field, value in values.items():
                 setattr(item, field, value)
             item.save()
+        else:
+            continue
+        # The item last changed when the seed page published it, not when it was loaded.
+        NewsItem.objects.filter(pk=item.pk).update(updated_at=values["published_at"])
+    load_insurer_index(year)
     return created, len(seed_items)
+
+
+def load_insurer_index(year):
+    """The Insurer Index series and its three versions from the seed page."""
+    slug, title = INSURER_INDEX
+    series, _ = DocumentSeries.objects.get_or_create(
+        slug=slug,
+        defaults={
+            "title": title,
+            "description": "The list of insurers and their Portal IDs for RTA A2A users.",
+        },
+    )
+    for version, item_slug in INSURER_INDEX_VERSIONS.items():
+        item = NewsItem.objects.get(archive_year=year, slug=item_slug)
+        if Document.objects.filter(series=series, version=version).exists():
+            continue
+        with open(SEED_PAGE.parent / f"{slug}-{version}.xlsx", "rb") as handle:
+            Document.objects.create(
+                item=item,
+                title=f"Insurer Index {version}",
+                file=File(handle, name=f"Insurer Index {version}.xlsx"),
+                series=series,
+                version=version,
+            )

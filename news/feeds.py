@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
@@ -10,6 +12,13 @@ from portal_site.page_cache import public_page
 from .models import Category, NewsItem, absolute_url
 
 FEED_LENGTH = 20
+
+
+def tag_uri(item):
+    """An entry id (RFC 4151) that never changes with the item's address and
+    does not pretend to be one: tag:news.example.org,2020-07-02:news-item-42."""
+    host = urlsplit(settings.SITE_URL).hostname
+    return f"tag:{host},{item.created_at:%Y-%m-%d}:news-item-{item.pk}"
 
 
 class CachedFeed(Feed):
@@ -48,7 +57,7 @@ class LatestNewsFeed(CachedFeed):
         return absolute_url(item.get_absolute_url())
 
     def item_guid(self, item):
-        return absolute_url(f"/news/items/{item.pk}/")
+        return tag_uri(item)
 
     item_guid_is_permalink = False
 
@@ -62,7 +71,14 @@ class LatestNewsFeed(CachedFeed):
         return [item.category.name]
 
     def item_author_name(self, item):
-        return item.author or None
+        # Atom requires an author on every entry; the organisation signs the rest.
+        return item.author or settings.SITE_NAME
+
+    def author_name(self):
+        return settings.SITE_NAME
+
+    def author_link(self):
+        return settings.SITE_URL + "/"
 
 
 class LatestNewsAtomFeed(LatestNewsFeed):

@@ -1,9 +1,10 @@
 import os
 
 from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -51,7 +52,7 @@ class NewsItemQuerySet(models.QuerySet):
 
     def for_listing(self):
         """Items with their category, without the body, in one query (feeds, emails)."""
-        return self.select_related("category").defer("body")
+        return self.select_related("category").defer("body", "search_vector")
 
     def listing(self):
         """Items with only what list pages show (templates/news/_news_list.html)."""
@@ -129,6 +130,9 @@ class NewsItem(ReviewedModel):
     author = models.CharField("sign-off", max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # PostgreSQL only (news/search.py): title, summary and body weighted A, B, C,
+    # kept up to date on save and indexed with GIN (migration 0005).
+    search_vector = SearchVectorField(null=True, editable=False)
 
     objects = NewsItemQuerySet.as_manager()
 
@@ -196,6 +200,7 @@ class NewsItem(ReviewedModel):
         with transaction.atomic():
             self._remember_old_address()
             super().save(*args, **kwargs)
+            update_search_vectors(NewsItem.objects.filter(pk=self.pk))
 
     def get_absolute_url(self):
         return reverse("news:item", kwargs={"year": self.archive_year, "slug": self.slug})
@@ -243,6 +248,14 @@ class NewsItem(ReviewedModel):
         OldAddress.objects.filter(archive_year=self.archive_year, slug=self.slug).delete()
 
 
+def update_search_vectors(items):
+    """Store the search vector of `items` (a queryset); on PostgreSQL only."""
+    if connection.vendor == "postgresql":
+        from .search import search_vector
+
+        items.update(search_vector=search_vector())
+
+
 class OldAddress(models.Model):
     """A former (year, slug) of an item, answered with a permanent redirect."""
 
@@ -260,6 +273,40 @@ class OldAddress(models.Model):
         return f"/news/{self.archive_year}/{self.slug}/"
 
 
+class DocumentSeries(models.Model):
+    """Versions of one document published over time, such as the Insurer Index.
+
+    /documents/<slug>/latest/ always leads to the newest published version."""
+
+    title = models.CharField(max_length=200, help_text="“Insurer Index for RTA A2A Users”.")
+    slug = models.SlugField(
+        max_length=100,
+        unique=True,
+        help_text="The series' address, and the start of its downloads' file names "
+        "(“insurer-index” gives insurer-index-v232.xlsx).",
+    )
+    description = models.TextField(blank=True, help_text="Plain text.")
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "document series"
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("documents:series", kwargs={"series": self.slug})
+
+
+class DocumentQuerySet(models.QuerySet):
+    def published(self):
+        """Documents the public may download: those of published items."""
+        return self.filter(item__in=NewsItem.objects.published())
+
+    def newest_first(self):
+        return self.order_by("-item__date", "-item__published_at", "-pk")
+
+
 def document_upload_to(instance, filename):
     return random_name(filename, "documents")
 
@@ -273,10 +320,31 @@ class Document(models.Model):
     original_name = models.CharField(max_length=255, editable=False)
     size = models.PositiveBigIntegerField(editable=False, default=0)
     position = models.PositiveSmallIntegerField(default=0)
+    series = models.ForeignKey(
+        DocumentSeries,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="versions",
+        help_text="If this document is a version of a series (such as the Insurer Index).",
+    )
+    version = models.SlugField(
+        max_length=30, blank=True, help_text="The version within its series: “v232”."
+    )
     uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DocumentQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["series", "version"],
+                condition=models.Q(series__isnull=False),
+                name="news_document_unique_version",
+                violation_error_message="This series already has that version.",
+            ),
+        ]
 
     def __str__(self):
         return self.title
@@ -286,7 +354,18 @@ class Document(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return self.file.url
+        """The download address: stable for a version of a series, else by id."""
+        if self.series_id:
+            return reverse(
+                "documents:version", kwargs={"series": self.series.slug, "version": self.version}
+            )
+        return reverse("documents:download", kwargs={"pk": self.pk})
+
+    def clean(self):
+        if self.series_id and not self.version:
+            raise ValidationError({"version": "Give the version of this document in its series."})
+        if self.version and not self.series_id:
+            raise ValidationError({"series": "Choose the series this version belongs to."})
 
     def before_revision(self):
         """Note a new upload's own name and size (storage then renames it)."""
@@ -299,9 +378,34 @@ class Document(models.Model):
         return os.path.splitext(self.file.name)[1].lstrip(".").upper()
 
     @property
+    def type_name(self):
+        """As GOV.UK names attachment types: “MS Excel Spreadsheet”."""
+        return DOCUMENT_TYPE_NAMES.get(self.extension, self.extension)
+
+    @property
+    def download_name(self):
+        """A meaningful file name: insurer-index-v232.xlsx, or the title's slug."""
+        stem = f"{self.series.slug}-{self.version}" if self.series_id else slugify(self.title)
+        return f"{stem or 'document'}.{self.extension.lower()}"
+
+    @property
+    def size_label(self):
+        return human_size(self.size)
+
+    @property
     def label(self):
         """As shown on the site: “Insurer Index v232 (XLSX, 48 KB)”."""
         return f"{self.title} ({self.extension}, {human_size(self.size)})"
+
+
+DOCUMENT_TYPE_NAMES = {
+    "PDF": "PDF",
+    "XLSX": "MS Excel Spreadsheet",
+    "XLS": "MS Excel Spreadsheet",
+    "DOCX": "MS Word Document",
+    "DOC": "MS Word Document",
+    "CSV": "CSV",
+}
 
 
 def human_size(size):

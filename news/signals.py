@@ -3,12 +3,13 @@ from django.dispatch import receiver
 
 from portal_site.page_cache import invalidate
 
-from .models import Category, Document, NewsItem, OldAddress
+from .models import Category, Document, DocumentSeries, NewsItem, OldAddress
 
 
 @receiver([post_save, post_delete], sender=NewsItem)
 @receiver([post_save, post_delete], sender=Category)
 @receiver([post_save, post_delete], sender=Document)
+@receiver([post_save, post_delete], sender=DocumentSeries)
 @receiver([post_save, post_delete], sender=OldAddress)
 def invalidate_public_pages(**kwargs):
     """Any change to published content may show on any public page."""

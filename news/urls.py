@@ -9,6 +9,7 @@ urlpatterns = [
     path("search/", views.SearchView.as_view(), name="search"),
     path("feed/", feeds.LatestNewsFeed(), name="feed"),
     path("feed/atom/", feeds.LatestNewsAtomFeed(), name="feed-atom"),
+    path("category/", views.CategoryIndexView.as_view(), name="categories"),
     path("category/<slug:slug>/", views.CategoryView.as_view(), name="category"),
     path("category/<slug:slug>/feed/", feeds.CategoryFeed(), name="category-feed"),
     path("category/<slug:slug>/feed/atom/", feeds.CategoryAtomFeed(), name="category-feed-atom"),

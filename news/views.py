@@ -1,8 +1,9 @@
 from django.conf import settings
-from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
@@ -11,10 +12,20 @@ from django.views.generic import DetailView, ListView, RedirectView, TemplateVie
 from portal_site.page_cache import public_page
 
 from .forms import SearchForm
-from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress
+from .metadata import page_meta
+from .models import FIRST_YEAR, LAST_YEAR, Category, Document, NewsItem, OldAddress
 from .pagination import CountlessPaginator
+from .search import MAX_RESULTS, planned_for_its_words, search, with_snippets
 
 LATEST_COUNT = 10
+NEWS_TRAIL = [("Home", reverse_lazy("home")), ("News and updates", reverse_lazy("news:index"))]
+CATEGORIES_TRAIL = [*NEWS_TRAIL, ("Categories", reverse_lazy("news:categories"))]
+
+
+def categories_with_counts():
+    """Every category, in display order, with its number of published items."""
+    published = Q(items__status=NewsItem.Status.PUBLISHED, items__published_at__lte=timezone.now())
+    return Category.objects.annotate(count=Count("items", filter=published))
 
 
 def years_with_counts():
@@ -64,7 +75,13 @@ class YearArchiveView(ListView):
         context = super().get_context_data(**kwargs)
         if not context["items"]:
             raise Http404("There is no news for that year.")
-        return {**context, "year": self.kwargs["year"]}
+        year = self.kwargs["year"]
+        meta = page_meta(
+            f"News and updates {year}",
+            f"News and updates from {settings.SITE_NAME} in {year}.",
+            breadcrumbs=[*NEWS_TRAIL, (str(year), reverse("news:year", args=[year]))],
+        )
+        return {**context, "year": year, "meta": meta}
 
 
 @method_decorator(public_page, name="dispatch")
@@ -79,7 +96,28 @@ class CategoryView(ListView):
         return NewsItem.objects.published().filter(category=self.category).listing()
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(category=self.category, **kwargs)
+        category = self.category
+        meta = page_meta(
+            f"{category.name}: news and updates",
+            category.description or f"{category.name} news from {settings.SITE_NAME}.",
+            breadcrumbs=[*CATEGORIES_TRAIL, (category.name, category.get_absolute_url())],
+        )
+        return super().get_context_data(category=category, meta=meta, **kwargs)
+
+
+@method_decorator(public_page, name="dispatch")
+class CategoryIndexView(TemplateView):
+    """/news/category/: every category with its description and number of items."""
+
+    template_name = "news/category_index.html"
+
+    def get_context_data(self, **kwargs):
+        meta = page_meta(
+            "Categories",
+            f"Browse {settings.SITE_NAME} news by category.",
+            breadcrumbs=CATEGORIES_TRAIL,
+        )
+        return super().get_context_data(categories=categories_with_counts(), meta=meta, **kwargs)
 
 
 @method_decorator(public_page(query_params=()), name="dispatch")
@@ -97,7 +135,12 @@ class NewsItemView(DetailView):
         return self.request.user.has_perm("news.view_newsitem")
 
     def get_queryset(self):
-        items = NewsItem.objects.select_related("category").prefetch_related("documents")
+        documents = Prefetch("documents", queryset=Document.objects.select_related("series"))
+        items = (
+            NewsItem.objects.select_related("category")
+            .defer("search_vector")
+            .prefetch_related(documents)
+        )
         return items if self.can_preview() else items.published()
 
     def get_object(self, queryset=None):
@@ -124,6 +167,16 @@ class NewsItemView(DetailView):
         context = super().get_context_data(**kwargs)
         item = self.object
         context["is_preview"] = not item.is_public
+        context["meta"] = page_meta(
+            item.title,
+            item.summary,
+            breadcrumbs=[
+                *NEWS_TRAIL,
+                (str(item.archive_year), reverse("news:year", args=[item.archive_year])),
+                (item.title, item.get_absolute_url()),
+            ],
+            article=None if context["is_preview"] else item,
+        )
         return context
 
     @cached_property
@@ -144,7 +197,9 @@ class NewsItemView(DetailView):
 
 
 # Any query is a page: keep searches out of the application's own cache.
-@method_decorator(public_page(query_params=("q", "page"), store=False), name="dispatch")
+@method_decorator(
+    public_page(query_params=("q", "page", "category", "year"), store=False), name="dispatch"
+)
 class SearchView(ListView):
     template_name = "news/search.html"
     context_object_name = "items"
@@ -156,46 +211,27 @@ class SearchView(ListView):
             self.object_list = NewsItem.objects.none()
             context = self.get_context_data()
             return self.render_to_response(context, status=400)
-        return super().get(request, *args, **kwargs)
+        with planned_for_its_words():  # the page's queries run in get_context_data()
+            return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
         if not self.form.is_bound or not self.form.is_valid() or not self.form.cleaned_data["q"]:
             return NewsItem.objects.none()
-        return search(self.form.cleaned_data["q"])
+        data = self.form.cleaned_data
+        return search(data["q"], category=data["category"], year=data["year"])
 
     def get_context_data(self, **kwargs):
         valid = self.form.is_bound and self.form.is_valid()
         query = self.form.cleaned_data["q"] if valid else ""
-        return super().get_context_data(form=self.form, query=query, **kwargs)
-
-
-def search(query):
-    """Published items matching `query`, best first.
-
-    PostgreSQL full-text search with ranking (title over summary over body);
-    other databases fall back to a case-insensitive substring match.
-    """
-    items = NewsItem.objects.published()
-    if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
-        vector = (
-            SearchVector("title", weight="A", config="english")
-            + SearchVector("summary", weight="B", config="english")
-            + SearchVector("body", weight="C", config="english")
-        )
-        search_query = SearchQuery(query, search_type="websearch", config="english")
-        return (
-            items.annotate(document=vector, rank=SearchRank(vector, search_query))
-            .filter(document=search_query)
-            .order_by("-rank", "-date", "position")
-            .listing()
-        )
-    words = query.split()[:10]
-    condition = Q()
-    for word in words:
-        condition &= Q(title__icontains=word) | Q(summary__icontains=word) | Q(body__icontains=word)
-    return items.filter(condition).listing()
+        context = super().get_context_data(form=self.form, query=query, **kwargs)
+        if query:
+            context["items"] = with_snippets(context["items"], query)
+            context["results_capped"] = context["paginator"].count >= MAX_RESULTS
+            # The search, for the pagination's links.
+            context["query_string"] = self.request.GET.copy()
+            context["query_string"].pop("page", None)
+            context["query_string"] = context["query_string"].urlencode()
+        return context
 
 
 class LegacyRedirectView(RedirectView):

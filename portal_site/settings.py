@@ -45,6 +45,11 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 # request's Host header.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 SITE_NAME = os.environ.get("SITE_NAME", "Claims Portal")
+# The meta description of pages that have none of their own (search results, previews).
+SITE_DESCRIPTION = os.environ.get(
+    "SITE_DESCRIPTION",
+    f"News, updates, documents and planned maintenance from the {SITE_NAME}.",
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -61,6 +66,8 @@ INSTALLED_APPS = [
     "news",
     "newsletter",
     "cookies",
+    "maintenance",
+    "pages",
     "axes",
     # Last: it gives the staff roles their permissions once every app's exist.
     "editorial",
@@ -466,7 +473,16 @@ FRONTEND_CACHE_TIMEOUT = 2  # seconds per purge request
 # Functions returning the seconds until public pages next change by themselves
 # (a scheduled item goes live, say), or None: no cached copy, in this process or
 # in a shared cache in front, is kept past that moment. Apps add their own.
-PUBLIC_PAGE_CHANGE_TIMERS = ["news.selectors.seconds_until_next_publication"]
+PUBLIC_PAGE_CHANGE_TIMERS = [
+    "news.selectors.seconds_until_next_publication",
+    "maintenance.selectors.seconds_until_next_change",
+]
 
 # Not an installed app, so Celery is told where its tasks are.
 CELERY_IMPORTS = ["portal_site.tasks"]
+
+# Maintenance notices: how long before a window the site-wide banner appears
+# (each notice may set its own moment).
+MAINTENANCE_BANNER_HOURS = int(os.environ.get("MAINTENANCE_BANNER_HOURS", "72"))
+# Where readers ask for documents in an accessible format (and other questions).
+CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "enquiries@localhost")

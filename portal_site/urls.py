@@ -4,9 +4,12 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
+from maintenance.views import maintenance_calendar
+from news.downloads import editor_image
 from news.sitemaps import sitemaps
 from news.uploads import upload_editor_image
 from news.views import HomeView
+from pages.sitemaps import StandingPageSitemap
 
 from . import views
 from .page_cache import public_page
@@ -21,16 +24,19 @@ urlpatterns = [
     path("", HomeView.as_view(), name="home"),
     path("news/", include("news.urls")),
     path("news-and-updates/", include("news.legacy_urls")),
+    path("documents/", include("news.document_urls")),
     path("newsletter/", include("newsletter.urls")),
     path("cookies/", include("cookies.urls")),
     path("anymail/", include("newsletter.webhook_urls")),
+    path("maintenance/", include("maintenance.urls")),
+    path("maintenance.ics", maintenance_calendar, name="maintenance-calendar"),
     path("admin/", admin.site.urls),
     # django_ckeditor_5's upload view behind an image check (news/uploads.py).
     path("ckeditor5/image_upload/", upload_editor_image, name="ck_editor_5_upload_file"),
     path(
         "sitemap.xml",
         public_page(sitemap, query_params=("p",)),
-        {"sitemaps": sitemaps},
+        {"sitemaps": {**sitemaps, "standing-pages": StandingPageSitemap}},
         name="sitemap",
     ),
     path(
@@ -42,7 +48,13 @@ urlpatterns = [
         name="robots",
     ),
     path("healthz/", views.healthz, name="healthz"),
-    # Uploaded documents and editor images. WhiteNoise serves only static files;
-    # uploads are few and stored under random names, so Django serves them.
-    re_path(r"^media/(?P<path>.+)$", views.media),
+    # Browsers ask for /favicon.ico whatever the page links to.
+    path("favicon.ico", views.favicon),
+    # Editor images. WhiteNoise serves only static files; uploads are few and
+    # stored under random names, so Django serves them. Documents are not
+    # served from here: /documents/ checks that their item is published.
+    re_path(r"^media/editor/(?P<path>.+)$", editor_image),
+    # Standing pages (/privacy/, /accessibility/, /about/): last, so that they
+    # never shadow a section's address.
+    path("", include("pages.urls")),
 ]

@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.db import connection
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.utils.cache import patch_cache_control
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
-from django.views.static import serve
 
 NOT_FOUND_MAX_AGE = 60
 
@@ -73,10 +74,7 @@ def healthz(request):
     return JsonResponse(body, status=200 if healthy else 503)
 
 
-def media(request, path):
-    """Uploaded files, through Django's serve(). A name the file system refuses
-    to look up (longer than it allows, say) is a file that is not there: 404."""
-    try:
-        return serve(request, path, document_root=settings.MEDIA_ROOT)
-    except OSError:
-        raise Http404("No such file.") from None
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page links to: the
+    static file under its current (hashed in production) name."""
+    return redirect(static("img/favicon.ico"))

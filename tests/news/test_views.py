@@ -87,7 +87,9 @@ class TestPublicPages:
             title="Insurer Index v232", file=ContentFile(b"PK\x03\x04" + b"x" * 49_000, "ii.xlsx")
         )
         text = client.get(item.get_absolute_url()).text
-        assert "Insurer Index v232 (XLSX, 48 KB)" in text
+        assert ">Insurer Index v232</a>" in text
+        assert "MS Excel Spreadsheet</span>, <span class=\"attachment__attribute\">48 KB" in text
+        assert "in an accessible format" in text
 
 
 class TestBadInput:

@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand
 
+from maintenance.demo import load_demo_notices
 from news.demo import load_demo_content
+from pages.demo import load_demo_pages
 
 
 class Command(BaseCommand):
@@ -9,3 +11,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         created, total = load_demo_content()
         self.stdout.write(f"Demo content: {total} items, {created} new.")
+        created, total = load_demo_notices()
+        self.stdout.write(f"Demo maintenance notices: {total}, {created} new.")
+        created, total = load_demo_pages()
+        self.stdout.write(f"Demo standing pages: {total}, {created} new.")

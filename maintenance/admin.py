@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from portal_site.admin_mixins import PublishPermissionAdminMixin
+
+from .models import MaintenanceNotice
+
+
+@admin.register(MaintenanceNotice)
+class MaintenanceNoticeAdmin(PublishPermissionAdminMixin, admin.ModelAdmin):
+    publish_permission = "maintenance.publish_maintenancenotice"
+    list_display = ["title", "starts_at", "ends_at", "status", "cancelled", "item"]
+    list_filter = ["status", "cancelled"]
+    search_fields = ["title", "description"]
+    date_hierarchy = "starts_at"
+    autocomplete_fields = ["item"]
+    list_select_related = ["item"]
+    fieldsets = [
+        (None, {"fields": ["title", "starts_at", "ends_at", "description", "item"]}),
+        ("Services affected", {"fields": ["web_portal", "a2a", "training_site"]}),
+        ("Publication", {"fields": ["status", "cancelled", "banner_from"]}),
+    ]

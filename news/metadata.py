@@ -1,0 +1,103 @@
+"""What crawlers, feed readers and social previews read on every page:
+canonical link, description, Open Graph and Twitter tags, JSON-LD.
+
+A view describes its page with `page_meta(...)` in its context as `meta`;
+pages without one get the site's name and description. Nothing here depends
+on the visitor: public pages stay the same bytes for everyone."""
+
+import json
+
+from django.conf import settings
+from django.templatetags.static import static
+from django.utils.safestring import mark_safe
+
+from .models import absolute_url
+
+# As django.utils.html.json_script escapes: the JSON cannot end the script
+# element or open a comment, whatever an item's title says.
+JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+def page_meta(title, description="", breadcrumbs=(), article=None):
+    """The `meta` context of a page: its title, description, trail of
+    (name, path) pairs (the last one the page itself) and, for an item's
+    page, the NewsItem it shows."""
+    return {
+        "title": title,
+        "description": description,
+        "breadcrumbs": list(breadcrumbs),
+        "article": article,
+    }
+
+
+def json_ld(data):
+    """`data` as the text of a <script type="application/ld+json"> element."""
+    return mark_safe(json.dumps(data, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES))
+
+
+def organisation():
+    return {
+        "@type": "Organization",
+        "name": settings.SITE_NAME,
+        "url": settings.SITE_URL + "/",
+        "logo": {"@type": "ImageObject", "url": absolute_url(static("img/touch-icon.png"))},
+    }
+
+
+def breadcrumb_list(trail):
+    return {
+        "@context": "https://schema.org",
+        "@type": "BreadcrumbList",
+        "itemListElement": [
+            {"@type": "ListItem", "position": n, "name": name, "item": absolute_url(path)}
+            for n, (name, path) in enumerate(trail, start=1)
+        ],
+    }
+
+
+def news_article(item, url):
+    author = {"@type": "Person", "name": item.author} if item.author else organisation()
+    return {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": item.title[:110],
+        "description": item.summary,
+        "datePublished": item.published_at.isoformat(),
+        "dateModified": max(item.updated_at, item.published_at).isoformat(),
+        "author": [author],
+        "publisher": organisation(),
+        "mainEntityOfPage": url,
+        "url": url,
+        "articleSection": item.category.name,
+        "inLanguage": "en-GB",
+    }
+
+
+def page_metadata(request, meta):
+    """The values templates/_metadata.html renders for `request`'s page."""
+    meta = meta or {}
+    # The canonical address: no query string, except the page number of a list.
+    canonical = absolute_url(request.path)
+    page = request.GET.get("page", "")
+    if page.isdigit() and page != "1":
+        canonical += f"?page={page}"
+    title = meta.get("title") or settings.SITE_NAME
+    description = (meta.get("description") or settings.SITE_DESCRIPTION).strip()
+    if len(description) > 200:
+        description = description[:197].rsplit(" ", 1)[0] + "…"
+    scripts = []
+    article = meta.get("article")
+    if article is not None:
+        scripts.append(json_ld(news_article(article, canonical)))
+    if meta.get("breadcrumbs"):
+        scripts.append(json_ld(breadcrumb_list(meta["breadcrumbs"])))
+    return {
+        "SITE_NAME": settings.SITE_NAME,
+        "canonical": canonical,
+        "title": title,
+        "description": description,
+        "type": "article" if article is not None else "website",
+        "article": article,
+        "image": absolute_url(static("img/touch-icon.png")),
+        "json_ld": scripts,
+    }

@@ -1,0 +1,68 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+from news.sanitize import clean_html
+
+# Addresses the site's own sections use: a standing page may not take them.
+RESERVED_SLUGS = {
+    "admin",
+    "news",
+    "news-and-updates",
+    "newsletter",
+    "cookies",
+    "maintenance",
+    "documents",
+    "static",
+    "media",
+    "ckeditor5",
+    "healthz",
+    "anymail",
+    "bench",
+}
+
+
+class StandingPageQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=StandingPage.Status.PUBLISHED)
+
+
+class StandingPage(models.Model):
+    """A page the organisation keeps up to date rather than publishes once:
+    the privacy notice, the accessibility statement, About. The footer links
+    to privacy, accessibility and about (templates/base.html)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=100, unique=True, help_text="The page's address: /<slug>/ (“privacy”)."
+    )
+    summary = models.TextField(
+        max_length=300, help_text="Plain text: the page's description for search engines."
+    )
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StandingPageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title"]
+        permissions = [("publish_standingpage", "Can publish standing pages")]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, **kwargs):
+        self.body = clean_html(self.body)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("pages:page", kwargs={"slug": self.slug})
+
+    def clean(self):
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError({"slug": "That address belongs to another part of the site."})

@@ -1,0 +1,13 @@
+from news.sitemaps import SiteUrlSitemap
+
+from .models import StandingPage
+
+
+class StandingPageSitemap(SiteUrlSitemap):
+    changefreq = "yearly"
+
+    def items(self):
+        return StandingPage.objects.published().only("slug", "updated_at")
+
+    def lastmod(self, page):
+        return page.updated_at

@@ -1,0 +1,23 @@
+from django.utils.decorators import method_decorator
+from django.views.generic import DetailView
+
+from news.metadata import page_meta
+from portal_site.page_cache import public_page
+
+from .models import StandingPage
+
+
+@method_decorator(public_page, name="dispatch")
+class StandingPageView(DetailView):
+    template_name = "pages/page.html"
+    context_object_name = "page"
+    queryset = StandingPage.objects.published()
+
+    def get_context_data(self, **kwargs):
+        page = self.object
+        meta = page_meta(
+            page.title,
+            page.summary,
+            breadcrumbs=[("Home", "/"), (page.title, page.get_absolute_url())],
+        )
+        return super().get_context_data(meta=meta, **kwargs)
