@@ -83,14 +83,14 @@ def test_publishing_purges_the_cache(varnish, published, settings, eager_tasks, 
     settings.FRONTEND_CACHE_URLS = [varnish.url]
     fetch(varnish.url + "/news/2020/")
     assert fetch(varnish.url + "/news/2020/")[1]["x-cache"] == "HIT"
-    item = make_item(title="Planned maintenance on Saturday", status=NewsItem.Status.DRAFT)
-    assert b"Planned maintenance" not in fetch(varnish.url + "/news/2020/")[2]
+    item = make_item(title="Insurer Index v233 released", status=NewsItem.Status.DRAFT)
+    assert b"Insurer Index v233" not in fetch(varnish.url + "/news/2020/")[2]
     item.status = NewsItem.Status.PUBLISHED
     item.published_at = timezone.now()
     item.save()  # commits (a transactional test), then purges
     _, headers, body = fetch(varnish.url + "/news/2020/")
     assert headers["x-cache"] == "MISS"
-    assert b"Planned maintenance on Saturday" in body
+    assert b"Insurer Index v233 released" in body
 
 
 def test_purging_is_refused_from_outside(varnish, published):
