@@ -54,10 +54,8 @@ class RequestBodyLimitMiddleware:
         if size > settings.REQUEST_MAX_BODY_SIZE and size > body_limit(request):
             log.warning("Refused a %d-byte body to %s", size, request.path)
             content = render_to_string("413.html", {"limit": body_limit(request)})
-            response = HttpResponse(content, status=413)
-            # The unread body stays on the socket: the server must not reuse it.
-            response["Connection"] = "close"
-            return response
+            # No "Connection: close": WSGI leaves hop-by-hop headers to the server.
+            return HttpResponse(content, status=413)
         return self.get_response(request)
 
 

@@ -233,8 +233,8 @@ class FaultySMTPHandler:
 
     * refuse: every MAIL FROM gets "421 try later" (nothing accepted);
     * delay: seconds to wait before answering each RCPT TO (slow server);
-    * drop_after: after that many accepted messages, the next MAIL FROM drops
-      the connection without a word (once; set it again for more).
+    * drop_at: message counts at which the next MAIL FROM drops the connection
+      without a word (each once), as a server that crashes mid-digest.
     """
 
     def __init__(self):
@@ -242,7 +242,7 @@ class FaultySMTPHandler:
         self.lock = threading.Lock()
         self.refuse = False
         self.delay = 0
-        self.drop_after = None
+        self.drop_at = set()
         self.sessions = []  # the moment each connection was made
         self.dropped = 0
         self.refused = 0
@@ -251,8 +251,8 @@ class FaultySMTPHandler:
         if self.refuse:
             self.refused += 1
             return "421 4.3.2 Service not available, try again later"
-        if self.drop_after is not None and len(self.messages) >= self.drop_after:
-            self.drop_after = None
+        if len(self.messages) in self.drop_at:
+            self.drop_at.discard(len(self.messages))
             self.dropped += 1
             server.transport.abort()  # the connection is gone, mid-digest
             return "421 never seen"
