@@ -338,7 +338,7 @@ CELERY_BEAT_SCHEDULE["newsletter-sweep"] = {
 NEWSLETTER_SOFT_BOUNCE_LIMIT = int(os.environ.get("NEWSLETTER_SOFT_BOUNCE_LIMIT", 5))
 # Dotted paths of functions (digest) -> list of {"title", "items": [{"title", "url", "text"}]}
 # whose sections are added to every digest (e.g. upcoming maintenance).
-NEWSLETTER_DIGEST_EXTRA_SECTIONS = []
+NEWSLETTER_DIGEST_EXTRA_SECTIONS = ["maintenance.digests.upcoming_maintenance"]
 # Sign-up limits (cache-backed): per address, and per client IP address.
 NEWSLETTER_EMAIL_INTERVAL = 10 * 60  # one confirmation email per address per 10 minutes
 NEWSLETTER_EMAIL_PER_DAY = 3

@@ -1,0 +1,28 @@
+"""Maintenance in the newsletter's digests (settings.NEWSLETTER_DIGEST_EXTRA_SECTIONS)."""
+
+import datetime
+
+from django.utils import timezone
+
+from news.models import absolute_url
+
+from .selectors import announced_since
+from .wording import window
+
+
+def upcoming_maintenance(digest):
+    """A "Planned maintenance" section: the windows still to come that were
+    published or changed during the period the digest covers, which its
+    subscribers have not been told about yet."""
+    since = digest.since or (digest.until - datetime.timedelta(days=31))
+    notices = announced_since(since).filter(updated_at__lte=digest.until)
+    items = [
+        {
+            "title": notice.title,
+            "url": absolute_url(notice.get_absolute_url()),
+            "text": f"{notice.services_label[:1].upper()}{notice.services_label[1:]} will be "
+            f"unavailable {window(notice.starts_at, notice.ends_at, with_year=True)}.",
+        }
+        for notice in notices
+    ]
+    return [{"title": "Planned maintenance", "items": items}]
