@@ -43,7 +43,11 @@ def editorial_fields(model):
 
 def snapshot(obj):
     """The object's full content as JSON-ready values (its related lists included)."""
-    content = {field.name: field.value_to_string(obj) for field in editorial_fields(type(obj))}
+    content = {
+        # value_to_string() writes an empty foreign key as "None": keep it None.
+        field.name: None if field.value_from_object(obj) is None else field.value_to_string(obj)
+        for field in editorial_fields(type(obj))
+    }
     if obj.pk:
         for relation, fields in type(obj).editorial_related.items():
             content[relation] = [

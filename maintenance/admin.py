@@ -1,13 +1,14 @@
 from django.contrib import admin
 
-from portal_site.admin_mixins import PublishPermissionAdminMixin
+from editorial.admin_mixins import ReviewedAdminMixin
 
 from .models import MaintenanceNotice
 
 
 @admin.register(MaintenanceNotice)
-class MaintenanceNoticeAdmin(PublishPermissionAdminMixin, admin.ModelAdmin):
-    publish_permission = "maintenance.publish_maintenancenotice"
+class MaintenanceNoticeAdmin(ReviewedAdminMixin, admin.ModelAdmin):
+    preview_template = "maintenance/notice.html"  # the public page, for previews of revisions
+    preview_object_name = "notice"
     list_display = ["title", "starts_at", "ends_at", "status", "cancelled", "item"]
     list_filter = ["status", "cancelled"]
     search_fields = ["title", "description"]

@@ -2,8 +2,6 @@
 
 import datetime
 
-from django.utils import timezone
-
 from news.models import absolute_url
 
 from .selectors import announced_since

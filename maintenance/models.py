@@ -6,6 +6,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from editorial.models import ReviewedModel
+
 SERVICES = {
     "web_portal": "the web portal",
     "a2a": "A2A",
@@ -26,8 +28,11 @@ class MaintenanceNoticeQuerySet(models.QuerySet):
         return self.filter(ends_at__lte=now or timezone.now()).order_by("-starts_at", "-pk")
 
 
-class MaintenanceNotice(models.Model):
-    """A planned window during which some Claims Portal services are unavailable."""
+class MaintenanceNotice(ReviewedModel):
+    """A planned window during which some Claims Portal services are unavailable.
+
+    Under review like news items (editorial): an Editor's change to a
+    published notice waits for a Publisher."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -84,6 +89,13 @@ class MaintenanceNotice(models.Model):
 
     def get_absolute_url(self):
         return reverse("maintenance:notice", kwargs={"pk": self.pk})
+
+    @property
+    def is_live(self):
+        return self.status == self.Status.PUBLISHED
+
+    def publish(self, at=None):
+        self.status = self.Status.PUBLISHED
 
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:

@@ -1,14 +1,15 @@
 from django.contrib import admin
 from django_ckeditor_5.widgets import CKEditor5Widget
 
-from portal_site.admin_mixins import PublishPermissionAdminMixin
+from editorial.admin_mixins import ReviewedAdminMixin
 
 from .models import StandingPage
 
 
 @admin.register(StandingPage)
-class StandingPageAdmin(PublishPermissionAdminMixin, admin.ModelAdmin):
-    publish_permission = "pages.publish_standingpage"
+class StandingPageAdmin(ReviewedAdminMixin, admin.ModelAdmin):
+    preview_template = "pages/page.html"  # the public page, for previews of revisions
+    preview_object_name = "page"
     list_display = ["title", "slug", "status", "updated_at"]
     list_filter = ["status"]
     search_fields = ["title", "summary"]

@@ -2,6 +2,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
+from editorial.models import ReviewedModel
+from news.accessibility import body_problems
 from news.sanitize import clean_html
 
 # Addresses the site's own sections use: a standing page may not take them.
@@ -27,7 +29,7 @@ class StandingPageQuerySet(models.QuerySet):
         return self.filter(status=StandingPage.Status.PUBLISHED)
 
 
-class StandingPage(models.Model):
+class StandingPage(ReviewedModel):
     """A page the organisation keeps up to date rather than publishes once:
     the privacy notice, the accessibility statement, About. The footer links
     to privacy, accessibility and about (templates/base.html)."""
@@ -62,6 +64,22 @@ class StandingPage(models.Model):
 
     def get_absolute_url(self):
         return reverse("pages:page", kwargs={"slug": self.slug})
+
+    # Under review like news items (editorial): an Editor's change to a
+    # published page waits for a Publisher.
+    editorial_rich_text = ("body",)
+    editorial_publisher_fields = ("status", "slug")
+
+    @property
+    def is_live(self):
+        return self.status == self.Status.PUBLISHED
+
+    def publish(self, at=None):
+        self.status = self.Status.PUBLISHED
+
+    def publication_problems(self):
+        problems = body_problems(self.body)
+        return {"body": problems} if problems else {}
 
     def clean(self):
         if self.slug in RESERVED_SLUGS:
