@@ -5,11 +5,9 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
 from news.models import Category, NewsItem
-from tests.newsletter.conftest import (  # noqa: F401  (eager_tasks: an autouse fixture)
-    QuietController,
-    RecordingHandler,
+from tests.newsletter.conftest import (  # noqa: F401  (fixtures: eager_tasks is autouse)
     eager_tasks,
-    free_port,
+    smtp_server,
 )
 
 
@@ -95,19 +93,3 @@ def change_data(item, **overrides):
 
 def change_url(item):
     return f"/admin/news/newsitem/{item.pk}/change/"
-
-
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP server on loopback; the default mailer points at it."""
-    handler = RecordingHandler()
-    controller = QuietController(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.MAILERS = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": controller.port, "timeout": 10},
-        }
-    }
-    yield handler
-    controller.stop()

@@ -9,8 +9,9 @@ from django.db import connection
 from editorial.models import Revision
 from portal_site.celery import app as celery_app
 from tests.conftest import require
+from tests.newsletter.conftest import free_port
 
-from .conftest import change_data, change_url, free_port
+from .conftest import change_data, change_url
 
 
 @pytest.mark.slow
