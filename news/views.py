@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
@@ -13,7 +13,7 @@ from portal_site.page_cache import public_page
 
 from .forms import SearchForm
 from .metadata import page_meta
-from .models import FIRST_YEAR, LAST_YEAR, Category, Document, NewsItem, OldAddress
+from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress
 from .pagination import CountlessPaginator
 from .search import MAX_RESULTS, planned_for_its_words, search, with_snippets
 
@@ -135,12 +135,9 @@ class NewsItemView(DetailView):
         return self.request.user.has_perm("news.view_newsitem")
 
     def get_queryset(self):
-        documents = Prefetch("documents", queryset=Document.objects.select_related("series"))
-        items = (
-            NewsItem.objects.select_related("category")
-            .defer("search_vector")
-            .prefetch_related(documents)
-        )
+        # Documents are read by the template (item.attachments), only when its
+        # fragment cache for the article is empty.
+        items = NewsItem.objects.select_related("category").defer("search_vector")
         return items if self.can_preview() else items.published()
 
     def get_object(self, queryset=None):
