@@ -2,7 +2,6 @@ import json
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Prefetch
 from django.http import HttpResponseRedirect, JsonResponse
 from django.urls import reverse
@@ -12,9 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
-from redis.exceptions import RedisError
 
 from portal_site.client_address import client_address
+from portal_site.ratelimit import HOUR, within_limit
 
 from . import consent
 from .forms import ConsentForm
@@ -23,7 +22,6 @@ from .models import ConsentRecord, CookieCategory, CookieDeclaration
 MAX_JSON_BYTES = 1024
 MAX_NEXT_LENGTH = 2000
 FLASH_SECONDS = 60
-HOUR = 60 * 60
 
 ACCEPTED_MESSAGE = (
     "You've accepted additional cookies. You can change your cookie settings at any time."
@@ -68,17 +66,6 @@ def is_same_origin(request):
     )
 
 
-def within_rate_limit(request):
-    """At most settings.COOKIE_CONSENT_PER_HOUR choices per client per hour
-    (each writes a consent-log row). Without Redis the limit is not applied."""
-    key = "cookies:rate:" + client_address(request)
-    try:
-        cache.add(key, 0, HOUR)
-        return cache.incr(key) <= settings.COOKIE_CONSENT_PER_HOUR
-    except (ValueError, RedisError):  # expired between add and incr, or no Redis
-        return True
-
-
 class BadConsent(Exception):
     pass
 
@@ -114,7 +101,10 @@ def consent_view(request):
         action = _json_action(request)
     except BadConsent as error:
         return JsonResponse({"error": str(error)}, status=400)
-    if not within_rate_limit(request):
+    # Each choice writes a consent-log row: at most so many per client an hour.
+    if not within_limit(
+        "cookie-consent", client_address(request), settings.COOKIE_CONSENT_PER_HOUR, HOUR
+    ):
         return JsonResponse({"error": "Too many changes. Try again later."}, status=429)
 
     choices = consent.banner_choices(action, request)
