@@ -9,7 +9,7 @@ from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView, RedirectView, TemplateView
 
-from portal_site.page_cache import public_page
+from portal_site.page_cache import has_session, public_page
 
 from .forms import SearchForm
 from .metadata import page_meta
@@ -128,9 +128,7 @@ class NewsItemView(DetailView):
     context_object_name = "item"
 
     def can_preview(self):
-        # Only requests with a session can be staff: asking anyone else would
-        # touch the session and make public pages vary on cookies.
-        if settings.SESSION_COOKIE_NAME not in self.request.COOKIES:
+        if not has_session(self.request):
             return False
         return self.request.user.has_perm("news.view_newsitem")
 

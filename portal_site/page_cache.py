@@ -118,8 +118,14 @@ def add_public_headers(response, shared):
     )
 
 
+def has_session(request):
+    """Whether the request may be staff's: only then is it worth reading the
+    session (reading it makes a response vary on cookies)."""
+    return settings.SESSION_COOKIE_NAME in request.COOKIES
+
+
 def _anonymous(request):
-    return request.method in ("GET", "HEAD") and settings.SESSION_COOKIE_NAME not in request.COOKIES
+    return request.method in ("GET", "HEAD") and not has_session(request)
 
 
 def public_page(view=None, *, query_params=("page",), store=True):

@@ -8,13 +8,15 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from .page_cache import has_session
+
 NOT_FOUND_MAX_AGE = 60
 
 
 def page_not_found(request, exception):
     """Django's 404 page, the same for everyone: shared caches may keep it briefly."""
     response = defaults.page_not_found(request, exception)
-    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+    if not has_session(request):
         patch_cache_control(response, public=True, max_age=NOT_FOUND_MAX_AGE,
                             s_maxage=NOT_FOUND_MAX_AGE)
     return response
