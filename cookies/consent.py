@@ -21,6 +21,7 @@ import uuid
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
 
 from .models import ConsentPolicy, ConsentRecord, CookieCategory, CookieDeclaration
 
@@ -177,8 +178,18 @@ def banner_choices(action, request):
     return {slug: accept for slug in state.policy.optional_slugs}
 
 
-def save(request, response, choices, *, location, javascript, per_category=False):
+class KeyReused(Exception):
+    """An idempotency key sent again with a different choice."""
+
+
+def save(
+    request, response, choices, *, location, javascript, per_category=False, idempotency_key=None
+):
     """Record `choices` (slug → bool), set the consent cookie and delete refused cookies.
+
+    A choice sent again with the same `idempotency_key` (a UUID) is not logged
+    again: the cookie is set from the entry already written. The same key with
+    another choice raises KeyReused.
 
     Returns the declarations whose cookies were refused, for the script to
     delete in the browser too.
@@ -194,14 +205,28 @@ def save(request, response, choices, *, location, javascript, per_category=False
         choices=dict(choices),
         per_category=per_category,
     )
-    ConsentRecord.objects.create(
+    record = ConsentRecord(
         consent_id=uuid.UUID(consent.consent_id),
         policy_version=consent.version,
         choices=consent.choices,
         location=location,
         javascript=javascript,
         gpc=state.gpc,
+        idempotency_key=idempotency_key,
     )
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # Sent again (the first answer never reached the browser), or both at once.
+        logged = ConsentRecord.objects.get(idempotency_key=idempotency_key)
+        if logged.choices != consent.choices:
+            raise KeyReused from None
+        consent = dataclasses.replace(
+            consent, consent_id=logged.consent_id.hex, version=logged.policy_version
+        )
     response.set_cookie(
         cookie_name(),
         serialise(consent),

@@ -121,6 +121,9 @@ class ConsentRecord(models.Model):
     location = models.CharField(max_length=10, choices=Location)
     javascript = models.BooleanField(help_text="Saved by the page's script rather than a form.")
     gpc = models.BooleanField("Global Privacy Control", default=False)
+    # The banner's script sends a new key with each choice and sends it again
+    # when it never saw the answer: the same choice is logged once.
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     objects = ConsentRecordQuerySet.as_manager()
 

@@ -1,4 +1,5 @@
 import json
+import uuid
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -70,6 +71,18 @@ class BadConsent(Exception):
     pass
 
 
+def _idempotency_key(request):
+    """The Idempotency-Key header's UUID (quoted, as a structured-field string,
+    or bare), None when absent, or BadConsent."""
+    value = request.headers.get("Idempotency-Key")
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value.strip().strip('"'))
+    except ValueError:
+        raise BadConsent("Idempotency-Key must be a UUID.") from None
+
+
 def _json_action(request):
     """"accept" or "reject" from the banner's JSON request, or BadConsent."""
     if request.content_type != "application/json":
@@ -99,6 +112,7 @@ def consent_view(request):
                             status=403)
     try:
         action = _json_action(request)
+        idempotency_key = _idempotency_key(request)
     except BadConsent as error:
         return JsonResponse({"error": str(error)}, status=400)
     # Each choice writes a consent-log row: at most so many per client an hour.
@@ -110,9 +124,19 @@ def consent_view(request):
     choices = consent.banner_choices(action, request)
     outcome = "accepted" if action == "accept" else "rejected"
     response = JsonResponse({})
-    refused = consent.save(
-        request, response, choices, location=ConsentRecord.Location.BANNER, javascript=True
-    )
+    try:
+        refused = consent.save(
+            request,
+            response,
+            choices,
+            location=ConsentRecord.Location.BANNER,
+            javascript=True,
+            idempotency_key=idempotency_key,
+        )
+    except consent.KeyReused:
+        return JsonResponse(
+            {"error": "This Idempotency-Key was sent with another choice."}, status=422
+        )
     response.content = json.dumps(
         {
             "outcome": outcome,

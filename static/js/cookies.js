@@ -123,23 +123,39 @@
   function pendingChoice(config) {
     try {
       var pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) || "null");
-      return pending && pending.version === config.version ? pending : null;
+      var valid = pending && pending.version === config.version &&
+        /^[0-9a-f]{32}$/.test(pending.key) && (pending.action === "accept" || pending.action === "reject");
+      return valid ? pending : null;
     } catch (error) {
       return null;
     }
   }
 
+  // A new key for each choice: the endpoint logs a choice sent twice once.
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (byte) {
+      return (byte + 256).toString(16).slice(1);
+    }).join("");
+  }
+
   // Send the choice. keepalive lets the request finish when the visitor
   // leaves the page at once; until the answer arrives the choice is kept in
-  // sessionStorage, and the next page sends it again.
-  function send(config, action) {
-    remember({action: action, version: config.version});
+  // sessionStorage, and the next page sends it again with the same key (the
+  // first request may have reached the site without its answer reaching us).
+  function send(config, pending) {
+    remember(pending);
     return fetch(config.url, {
       method: "POST",
       credentials: "same-origin",
       keepalive: true,
-      headers: {"Content-Type": "application/json", "Accept": "application/json"},
-      body: JSON.stringify({cookies: action})
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "Idempotency-Key": '"' + pending.key + '"'
+      },
+      body: JSON.stringify({cookies: pending.action})
     }).then(function (response) {
       remember(null);
       return response.ok ? response.json() : null;
@@ -150,11 +166,11 @@
     });
   }
 
-  function choose(config, action) {
-    var accepted = action === "accept" ? config.categories : [];
+  function choose(config, pending) {
+    var accepted = pending.action === "accept" ? config.categories : [];
     activate(accepted);
     showChoices(accepted);
-    return send(config, action);
+    return send(config, pending);
   }
 
   function setUpBanner(config) {
@@ -162,7 +178,8 @@
     Array.prototype.forEach.call(banner.querySelectorAll("[data-cookie-choice]"), function (button) {
       button.addEventListener("click", function () {
         var action = button.value;
-        choose(config, action).catch(function () { /* kept pending for the next page */ });
+        var pending = {action: action, version: config.version, key: newKey()};
+        choose(config, pending).catch(function () { /* kept pending for the next page */ });
         var confirmation = banner.querySelector(
           '[data-cookie-confirmation="' + (action === "accept" ? "accepted" : "rejected") + '"]'
         );
@@ -197,7 +214,10 @@
     var pending = pendingChoice(config);
     if (pending) {
       // Chosen on the previous page, whose request may not have finished.
-      choose(config, gpc ? "reject" : pending.action).catch(function () {});
+      if (gpc && pending.action !== "reject") {
+        pending = {action: "reject", version: config.version, key: newKey()};
+      }
+      choose(config, pending).catch(function () {});
       return;
     }
     if (gpc || !window.fetch) {

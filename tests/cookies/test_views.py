@@ -161,6 +161,42 @@ def test_consent_id_is_kept_when_the_visitor_changes_their_mind(client, cookie_d
     assert second.choices == {"analytics": False}
 
 
+def test_a_choice_sent_again_with_its_idempotency_key_is_logged_once(cookie_defaults):
+    """The script sends a choice again when it never saw the answer (the visitor
+    left the page): the first request may have reached the site all the same."""
+    key = {"Idempotency-Key": '"0f6a3b52-1d0c-4b7e-9a51-6f1e2b7c8d90"'}
+    first = accept(Client(), **key)
+    again = accept(Client(), **key)  # the first answer's cookie never arrived
+    assert first.status_code == again.status_code == 200
+    assert again.json()["outcome"] == "accepted"
+    record = ConsentRecord.objects.get()
+    assert record.idempotency_key.hex == "0f6a3b521d0c4b7e9a516f1e2b7c8d90"
+    # The cookie set again names the logged entry, so the history stays one visitor's.
+    stored = consent.parse(again.cookies[consent.cookie_name()].value)
+    assert stored.consent_id == record.consent_id.hex
+    assert stored.choices == {"analytics": True}
+    # A new key is a new choice.
+    accept(Client(), **{"Idempotency-Key": "5b1c9e0a-7f3d-4c2a-8e6b-0d9f1a2b3c4d"})
+    assert ConsentRecord.objects.count() == 2
+
+
+def test_an_idempotency_key_reused_for_another_choice_is_a_422(client, cookie_defaults):
+    key = {"Idempotency-Key": "0f6a3b52-1d0c-4b7e-9a51-6f1e2b7c8d90"}
+    accept(client, **key)
+    response = post_json(client, {"cookies": "reject"}, headers={**SAME_ORIGIN, **key})
+    assert response.status_code == 422
+    assert response.json()["error"]
+    assert ConsentRecord.objects.get().choices == {"analytics": True}
+
+
+@pytest.mark.parametrize("value", ["", "abc", '"not-a-uuid"', "x" * 500])
+def test_a_malformed_idempotency_key_is_a_clear_400(client, cookie_defaults, value):
+    response = accept(client, **{"Idempotency-Key": value})
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["error"]
+    assert not ConsentRecord.objects.exists()
+
+
 @pytest.mark.parametrize(
     "headers",
     [

@@ -7,6 +7,7 @@ recorded so the tests can say which were made.
 
 import datetime
 import re
+import urllib.request
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -268,14 +269,25 @@ def test_without_javascript_there_is_no_banner_and_the_cookies_page_works(browse
         context.close()
 
 
-def test_a_choice_survives_leaving_the_page_at_once(page, context, requests_made):
-    """The first request is lost (as when the visitor navigates away before it
-    completes); the next page sends the choice again and applies it."""
+@pytest.mark.parametrize("lost", ["request", "answer"])
+def test_a_choice_survives_leaving_the_page_at_once(page, context, requests_made, lost):
+    """The first request is lost, or reaches the site but its answer is lost
+    (as when the visitor navigates away before it completes); the next page
+    sends the choice again, applies it, and the consent log has it once."""
     attempts = []
 
     def lose_the_first(route):
-        attempts.append(route.request.url)
+        attempts.append(route.request.headers.get("idempotency-key"))
         if len(attempts) == 1:
+            if lost == "answer":
+                # The site saves the choice; the browser never hears (sent
+                # from here, so the answer's cookie stays out of the browser).
+                request = route.request
+                sent = urllib.request.Request(
+                    request.url, data=request.post_data_buffer, headers=request.all_headers()
+                )
+                with urllib.request.urlopen(sent) as answer:
+                    assert answer.status == 200
             route.abort()
         else:
             route.continue_()
@@ -288,6 +300,7 @@ def test_a_choice_survives_leaving_the_page_at_once(page, context, requests_made
     page.wait_for_function("() => window.fakeGtagLoaded === true")
     page.wait_for_function("() => document.cookie.indexOf('cookie_consent=') !== -1")
     assert len(attempts) == 2
+    assert attempts[0] and attempts[0] == attempts[1]
     assert ConsentRecord.objects.get().choices == {"analytics": True}
     page.goto("/")
     expect(banner(page)).to_be_hidden()
