@@ -32,8 +32,13 @@ def item_context(item):
     }
 
 
-def subject(digest, count):
-    news = "1 new item" if count == 1 else f"{count} new items"
+def subject(digest, count, sections=()):
+    """"Claims Portal news: 3 new items, week of 23 November 2026"; with no
+    items, the sections' titles ("…news: planned maintenance, week of …")."""
+    if count:
+        news = "1 new item" if count == 1 else f"{count} new items"
+    else:
+        news = " and ".join(section["title"].lower() for section in sections) or "no new items"
     return f"{settings.SITE_NAME} news: {news}, {digest.covers()}"
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from news.selectors import published_since
 from portal_site import page_cache
 
+from .digest_content import extra_sections
 from .models import Delivery, Digest, Subscriber
 
 
@@ -28,7 +29,8 @@ def topics_by_subscriber(subscriber_ids):
 
 def build(digest_id):
     """Create the digest's Delivery rows; returns how many, or None if it was
-    already built. Subscribers with nothing new get no row and no email.
+    already built. Subscribers with nothing new (no item in their topics and no
+    extra section, such as planned maintenance) get no row and no email.
     tasks.build_and_send() builds and queues the sending."""
     with transaction.atomic():
         digest = Digest.objects.select_for_update().get(pk=digest_id)
@@ -45,12 +47,23 @@ def build(digest_id):
                     "published_at", "category_id"
                 )
             )
+        # The web version covers what came since the previous digest of the frequency.
+        digest.since = (
+            Digest.objects.filter(frequency=digest.frequency, until__lt=digest.until)
+            .exclude(pk=digest.pk)
+            .order_by("-until")
+            .values_list("until", flat=True)
+            .first()
+        ) or oldest
+        # Sections other apps contribute (planned maintenance) are news to every
+        # subscriber of the frequency, whatever their topics.
+        for_everyone = oldest is not None and bool(extra_sections(digest))
         count = 0
         batch_size = settings.NEWSLETTER_BUILD_BATCH
         rows = subscribers.order_by("pk").values_list("pk", "digested_until")
         # Keyset pagination keeps memory flat however many subscribers there are.
         last_pk = 0
-        while items:
+        while items or for_everyone:
             batch = list(rows.filter(pk__gt=last_pk)[:batch_size])
             if not batch:
                 break
@@ -59,7 +72,7 @@ def build(digest_id):
             deliveries = []
             for pk, since in batch:
                 wanted = topics.get(pk)
-                if any(
+                if for_everyone or any(
                     published_at > since and (wanted is None or category_id in wanted)
                     for published_at, category_id in items
                 ):
@@ -72,14 +85,6 @@ def build(digest_id):
         if not count:
             digest.finished_at = timezone.now()
         digest.recipients = count
-        # The web version covers what came since the previous digest of the frequency.
-        digest.since = (
-            Digest.objects.filter(frequency=digest.frequency, until__lt=digest.until)
-            .exclude(pk=digest.pk)
-            .order_by("-until")
-            .values_list("until", flat=True)
-            .first()
-        ) or oldest
         digest.save(update_fields=["status", "finished_at", "recipients", "since"])
         if count:
             page_cache.invalidate()  # the archive gains a digest

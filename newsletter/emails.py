@@ -150,11 +150,17 @@ class DigestRenderer:
         return self._bodies[key]
 
     def preheader(self, items):
-        titles = "; ".join(item.title for item in reversed(items))
-        return titles[:140]
+        titles = [item.title for item in reversed(items)] or [
+            entry["title"] for section in self.sections for entry in section["items"]
+        ]
+        return "; ".join(titles)[:140]
 
     def subject(self, items):
-        return subject(self.digest, len(items))
+        return subject(self.digest, len(items), self.sections)
+
+    def has_news(self, items):
+        """Whether a copy with these items says anything (its items or a section)."""
+        return bool(items or self.sections)
 
     def message_id(self, subscriber):
         # The same on every attempt, so a copy sent twice after a crash is

@@ -138,7 +138,7 @@ def _send(digest, deliveries, renderer, topics, pks):
                 _finish(delivery, Delivery.Status.SKIPPED, f"Subscriber is {subscriber.status}.")
                 continue
             items = renderer.items_for(delivery.since, topics.get(subscriber.pk))
-            if not items:  # unpublished since the digest was built
+            if not renderer.has_news(items):  # unpublished since the digest was built
                 marks.collect()
                 _finish(delivery, Delivery.Status.SKIPPED, "No items left to send.")
                 continue

@@ -47,3 +47,52 @@ def test_a_digest_carries_the_windows_subscribers_have_not_been_told_about(
         assert "will be unavailable from" in part
         for title in ("Told last month", "Already over", "Called off", "Not yet published"):
             assert title not in part, title
+
+
+def test_a_week_with_only_maintenance_still_tells_every_subscriber(
+    client, make_subscriber, categories, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Downtime matters to everyone: no news in a subscriber's topics is no
+    reason to leave them unaware of it."""
+    make_subscriber(email="ann@example.com", topics=[categories[0]])
+    make_subscriber(email="bob@example.com")
+    notice("All Claims Portal services offline", 6)
+    digest = schedules.forced_digest("weekly")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.build_and_send(digest.pk) == 2
+    assert sorted(message.to[0] for message in mailoutbox) == [
+        "ann@example.com", "bob@example.com"
+    ]
+    message = mailoutbox[0]
+    assert message.subject.startswith("Claims Portal news: planned maintenance, ")
+    for part in (message.body, message.alternatives[0].content):
+        assert "No new items in your topics since our last email." in part
+        assert "All Claims Portal services offline" in part
+    web = client.get(f"/newsletter/archive/{digest.pk}/").content.decode()
+    assert "All Claims Portal services offline" in web
+    assert "no longer published" not in web
+
+
+def test_a_window_subscribers_were_told_about_brings_no_second_email(
+    make_subscriber, mailoutbox, django_capture_on_commit_callbacks
+):
+    make_subscriber()
+    notice("Portal offline for the certificate", 6)
+    first = schedules.forced_digest("weekly", now=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.build_and_send(first.pk) == 1
+    later = schedules.forced_digest("weekly", now=timezone.now() + datetime.timedelta(days=7))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.build_and_send(later.pk) == 0
+    assert len(mailoutbox) == 1
+
+
+def test_a_quiet_week_sends_nothing(
+    make_subscriber, mailoutbox, django_capture_on_commit_callbacks
+):
+    make_subscriber()
+    notice("Already over", -2)
+    digest = schedules.forced_digest("weekly")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.build_and_send(digest.pk) == 0
+    assert mailoutbox == []
