@@ -378,10 +378,15 @@ class ReviewedAdminMixin:
         )
         return TemplateResponse(request, "editorial/compare.html", context)
 
+    def preview_object(self, obj, revision):
+        """The object as the revision has it, for its preview (not saved). A
+        model admin showing related rows (documents) puts the revision's in."""
+        return workflow.restore(obj, revision.content)
+
     def preview_view(self, request, object_id, number):
         obj = self._live_object(request, object_id)
         revision = self._revision(obj, number)
-        workflow.restore(obj, revision.content)
+        obj = self.preview_object(obj, revision)
         context = {self.preview_object_name: obj, "is_preview": True, "revision": revision}
         response = TemplateResponse(request, self.preview_template, context)
         response["X-Robots-Tag"] = "noindex, nofollow"

@@ -175,6 +175,30 @@ def apply_related(obj, content):
             stale.delete()
 
 
+def related_as_in(content, relation, rows):
+    """The rows of `relation` as `content` has them, for a preview, in the
+    content's order: each a copy of its live row in `rows` (a queryset) with
+    the content's values, or a new instance (no pk) for a row added in the
+    content. Nothing is saved."""
+    if relation not in content:  # a revision from before the relation was kept
+        return list(rows)
+    fields = rows.model._meta
+    live = {row.pk: row for row in rows}
+    instances = []
+    for values in content.get(relation, []):
+        instance = copy.copy(live.get(_int_or_none(values.get("id")))) or rows.model()
+        for name, value in values.items():
+            if name != "id":
+                setattr(instance, fields.get_field(name).attname,
+                        fields.get_field(name).to_python(value))
+        instances.append(instance)
+    return instances
+
+
+def _int_or_none(value):
+    return int(value) if value not in (None, "") and str(value).isdigit() else None
+
+
 def check_publishable(obj):
     problems = obj.publication_problems()
     if problems:

@@ -67,6 +67,14 @@ class NewsItemAdmin(ReviewedAdminMixin, admin.ModelAdmin):
     preview_template = "news/item.html"
     preview_object_name = "item"
 
+    def preview_object(self, item, revision):
+        item = super().preview_object(item, revision)
+        # The documents as the revision lists them, not the live ones.
+        item.attachments = workflow.related_as_in(
+            revision.content, "documents", item.documents.select_related("series")
+        )
+        return item
+
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "body":
             kwargs["widget"] = CKEditor5Widget(config_name="default")

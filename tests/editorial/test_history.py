@@ -5,11 +5,13 @@ import datetime
 import pytest
 from axes.models import AccessAttempt
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from editorial import audit
+from editorial import revisions as workflow
 from editorial.models import AuditEntry, Revision
-from news.models import NewsItem
+from news.models import Document, NewsItem
 from news.selectors import seconds_until_next_publication
 
 from .conftest import change_data, change_url
@@ -229,3 +231,25 @@ class TestLockout:
         response = client.post("/admin/login/?next=/admin/",
                                {"username": "edna", "password": "pw"})
         assert response.status_code == 302
+
+
+def test_previewing_an_earlier_revision_shows_its_documents(client, publisher, live_item):
+    """A document renamed since: the earlier revision's preview shows the old title."""
+    document = Document.objects.create(
+        item=live_item, title="Insurer Index v226", file=SimpleUploadedFile("v226.csv", b"a\n")
+    )
+    workflow.record_save(live_item, publisher, "With the v226 document")
+    client.force_login(publisher)
+    data = change_data(live_item, **{
+        "documents-TOTAL_FORMS": "1", "documents-INITIAL_FORMS": "1",
+        "documents-0-id": document.pk, "documents-0-item": live_item.pk,
+        "documents-0-title": "Insurer Index v226 (corrected)", "documents-0-position": "0",
+    })
+    assert client.post(change_url(live_item), data).status_code == 302
+    document.refresh_from_db()
+    assert document.title == "Insurer Index v226 (corrected)"
+    first, latest = Revision.objects.for_object(live_item).order_by("number")
+    base = f"/admin/news/newsitem/{live_item.pk}/revisions"
+    earlier = client.get(f"{base}/{first.number}/preview/").text
+    assert "Insurer Index v226" in earlier and "(corrected)" not in earlier
+    assert "Insurer Index v226 (corrected)" in client.get(f"{base}/{latest.number}/preview/").text

@@ -162,6 +162,14 @@ class TestEditorsEditLiveItems:
         public = client.__class__().get(live_item.get_absolute_url()).text
         assert doc.get_absolute_url() in public and "Index v231" in public
 
+        # The pending revision's preview lists its documents, not the live ones.
+        pending = Revision.objects.for_object(live_item).pending().get()
+        preview = client.get(
+            f"/admin/news/newsitem/{live_item.pk}/revisions/{pending.number}/preview/"
+        ).text
+        assert "Index v232" in preview and "New: downloadable once published" in preview
+        assert "Index v231" not in preview and doc.get_absolute_url() not in preview
+
         client.force_login(publisher)
         review = client.get(f"/admin/news/newsitem/{live_item.pk}/review/").text
         assert "Index v232" in review and "v232.csv" in review
