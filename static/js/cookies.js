@@ -207,11 +207,18 @@
       url: banner.getAttribute("data-consent-url")
     };
     var consent = readConsent(config);
+    var pending = pendingChoice(config);
     if (consent) {
-      activate(acceptedCategories(consent, config.categories));
+      var accepted = acceptedCategories(consent, config.categories);
+      activate(accepted);
+      if (pending) {
+        // The previous page's choice landed after this page was requested:
+        // the server drew the cookies page's radios without it.
+        remember(null);
+        showChoices(accepted);
+      }
       return;
     }
-    var pending = pendingChoice(config);
     if (pending) {
       // Chosen on the previous page, whose request may not have finished.
       if (gpc && pending.action !== "reject") {

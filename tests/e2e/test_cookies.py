@@ -122,6 +122,7 @@ def test_accept_loads_the_gated_analytics_without_a_reload(page, context, reques
     # cookies-analytics.js runs after gtag.js (the activated scripts keep their
     # order), so wait for its gtag("js") and gtag("config") too.
     page.wait_for_function("() => (window.dataLayer || []).length >= 2")
+    page.wait_for_function("() => document.cookie.indexOf('cookie_consent=') !== -1")
     assert page.evaluate("window.notReloaded") is True
     assert len(analytics_requests(requests_made)) == 1
     assert {"_ga", "_ga_TEST1234", "cookie_consent"} <= cookie_names(context)
@@ -148,6 +149,8 @@ def test_reject_sets_no_analytics_cookie(page, context, requests_made):
     # The site works fully after "Reject".
     page.get_by_role("link", name="News and updates").first.click()
     expect(page).to_have_url(re.compile(r"/news/$"))
+    # The choice is saved once its answer has set the consent cookie.
+    page.wait_for_function("() => document.cookie.indexOf('cookie_consent=') !== -1")
     assert "_ga" not in cookie_names(context)
     assert cookie_names(context) <= strictly_necessary()
     assert analytics_requests(requests_made) == []
@@ -218,6 +221,7 @@ def test_whole_flow_by_keyboard_alone(page, context, requests_made):
     confirmation = banner(page).get_by_role("alert")
     expect(confirmation).to_be_focused()
     page.wait_for_function("() => window.fakeGtagLoaded === true")
+    page.wait_for_function("() => document.cookie.indexOf('cookie_consent=') !== -1")
     tab_to(page, "Hide cookie message")
     page.keyboard.press("Enter")
     expect(banner(page)).to_be_hidden()
