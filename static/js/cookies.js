@@ -42,7 +42,7 @@
       if (data.v !== config.version || age < -300 || age > config.maxAge || !complete) {
         return null;
       }
-      return {choices: data.c, perCategory: data.p === true};
+      return {choices: data.c, perCategory: data.p === true, givenAt: data.t};
     } catch (error) {
       return null;
     }
@@ -211,10 +211,11 @@
     if (consent) {
       var accepted = acceptedCategories(consent, config.categories);
       activate(accepted);
-      if (pending) {
-        // The previous page's choice landed after this page was requested:
-        // the server drew the cookies page's radios without it.
-        remember(null);
+      remember(null); // a choice pending from the previous page has landed
+      // The cookies page says which consent it was drawn with; a choice that
+      // landed after the page was requested is not in its radios yet.
+      var form = document.querySelector("form[data-consent-given-at]");
+      if (form && form.getAttribute("data-consent-given-at") !== String(consent.givenAt)) {
         showChoices(accepted);
       }
       return;

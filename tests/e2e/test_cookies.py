@@ -199,6 +199,29 @@ def test_withdrawal_on_the_cookies_page_deletes_ga(page, context, requests_made)
     assert "_ga" not in cookie_names(context)
 
 
+def test_the_cookies_page_shows_a_choice_that_landed_after_it_was_requested(page, requests_made):
+    """Accept, then at once "change your cookie settings": the page's request
+    left before the answer's cookie arrived, so the server drew "No"."""
+    page.goto("/news/")
+    page.get_by_role("button", name="Accept additional cookies").click()
+    page.wait_for_function("() => document.cookie.indexOf('cookie_consent=') !== -1")
+
+    def sent_before_the_cookie(route):
+        # The page as the server draws it for a request without the cookie.
+        with urllib.request.urlopen(route.request.url) as answer:
+            route.fulfill(
+                status=answer.status,
+                headers={"Content-Type": answer.headers["Content-Type"]},
+                body=answer.read(),
+            )
+
+    page.route(re.compile(r"/cookies/$"), sent_before_the_cookie)
+    page.goto("/cookies/")
+    group = page.get_by_role("group", name="Do you want to accept analytics cookies?")
+    expect(group.get_by_label("Yes")).to_be_checked()
+    expect(group.get_by_label("No")).not_to_be_checked()
+
+
 def tab_to(page, name, limit=80):
     """Press Tab until the focused element's accessible text is `name`."""
     for _ in range(limit):
