@@ -23,7 +23,7 @@ from django.utils.cache import add_never_cache_headers
 from . import revisions as workflow
 from .diff import compare
 from .models import AuditEntry, Revision
-from .tasks import queue_review_email
+from .tasks import queue_review_email, queue_scheduled_publication
 
 Action = AuditEntry.Action
 
@@ -439,6 +439,8 @@ class ReviewedAdminMixin:
         if data["decision"] == "publish":
             obj = workflow.approve(revision, request.user, data["publish_at"], data["comment"])
             when = data["publish_at"]
+            if revision.state == Revision.State.SCHEDULED:  # a change to live content
+                queue_scheduled_publication(revision)
             self.message_user(
                 request,
                 f"Scheduled to go live at {timezone.localtime(when):%d/%m/%Y %H:%M}."

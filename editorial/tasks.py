@@ -2,6 +2,7 @@ import logging
 import smtplib
 
 from celery import shared_task
+from django.db import transaction
 
 from . import audit, notifications, revisions
 
@@ -27,15 +28,30 @@ def prune_audit_log():
     return audit.prune()
 
 
-def queue_review_email(revision, kind):
-    """After the commit, queue the email; a broker that is down costs the email,
-    never the editor's page (and is logged)."""
-    from django.db import transaction
+def _after_commit(call, what):
+    """Queue a task once the transaction commits; a broker that is down costs
+    the task, never the editor's page (and is logged)."""
 
     def enqueue():
         try:
-            send_review_email.delay(revision.pk, kind)
+            call()
         except Exception:
-            logger.exception("The %s email for revision %s was not sent", kind, revision.pk)
+            logger.exception("%s was not queued", what)
 
     transaction.on_commit(enqueue)
+
+
+def queue_review_email(revision, kind):
+    _after_commit(
+        lambda: send_review_email.delay(revision.pk, kind),
+        f"The {kind} email for revision {revision.pk}",
+    )
+
+
+def queue_scheduled_publication(revision):
+    """Publish an approved change to live content at its time, not up to a
+    minute later; beat's sweep of due revisions stays the fallback."""
+    _after_commit(
+        lambda: publish_due_revisions.apply_async(eta=revision.publish_at),
+        f"The publication of revision {revision.pk} at its time",
+    )
