@@ -21,7 +21,6 @@ import uuid
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
 
 from .models import ConsentPolicy, ConsentRecord, CookieCategory, CookieDeclaration
 
@@ -205,28 +204,26 @@ def save(
         choices=dict(choices),
         per_category=per_category,
     )
-    record = ConsentRecord(
-        consent_id=uuid.UUID(consent.consent_id),
-        policy_version=consent.version,
-        choices=consent.choices,
-        location=location,
-        javascript=javascript,
-        gpc=state.gpc,
-        idempotency_key=idempotency_key,
-    )
-    try:
-        with transaction.atomic():
-            record.save()
-    except IntegrityError:
-        if idempotency_key is None:
-            raise
-        # Sent again (the first answer never reached the browser), or both at once.
-        logged = ConsentRecord.objects.get(idempotency_key=idempotency_key)
-        if logged.choices != consent.choices:
-            raise KeyReused from None
-        consent = dataclasses.replace(
-            consent, consent_id=logged.consent_id.hex, version=logged.policy_version
+    entry = {
+        "consent_id": uuid.UUID(consent.consent_id),
+        "policy_version": consent.version,
+        "choices": consent.choices,
+        "location": location,
+        "javascript": javascript,
+        "gpc": state.gpc,
+    }
+    if idempotency_key is None:
+        ConsentRecord.objects.create(**entry)
+    else:
+        logged, created = ConsentRecord.objects.get_or_create(
+            idempotency_key=idempotency_key, defaults=entry
         )
+        if not created:  # sent again: the first answer never reached the browser
+            if logged.choices != consent.choices:
+                raise KeyReused
+            consent = dataclasses.replace(
+                consent, consent_id=logged.consent_id.hex, version=logged.policy_version
+            )
     response.set_cookie(
         cookie_name(),
         serialise(consent),

@@ -207,7 +207,6 @@
       url: banner.getAttribute("data-consent-url")
     };
     var consent = readConsent(config);
-    var pending = pendingChoice(config);
     if (consent) {
       var accepted = acceptedCategories(consent, config.categories);
       activate(accepted);
@@ -220,11 +219,9 @@
       }
       return;
     }
-    if (pending) {
+    var pending = pendingChoice(config);
+    if (pending && !gpc) {
       // Chosen on the previous page, whose request may not have finished.
-      if (gpc && pending.action !== "reject") {
-        pending = {action: "reject", version: config.version, key: newKey()};
-      }
       choose(config, pending).catch(function () {});
       return;
     }
