@@ -182,21 +182,18 @@ def related_as_in(content, relation, rows):
     content. Nothing is saved."""
     if relation not in content:  # a revision from before the relation was kept
         return list(rows)
-    fields = rows.model._meta
-    live = {row.pk: row for row in rows}
+    meta = rows.model._meta
+    live = {str(row.pk): row for row in rows}
     instances = []
-    for values in content.get(relation, []):
-        instance = copy.copy(live.get(_int_or_none(values.get("id")))) or rows.model()
+    for values in content[relation]:
+        row = live.get(values.get("id"))
+        instance = copy.copy(row) if row is not None else rows.model()
         for name, value in values.items():
             if name != "id":
-                setattr(instance, fields.get_field(name).attname,
-                        fields.get_field(name).to_python(value))
+                field = meta.get_field(name)
+                setattr(instance, field.attname, field.to_python(value))
         instances.append(instance)
     return instances
-
-
-def _int_or_none(value):
-    return int(value) if value not in (None, "") and str(value).isdigit() else None
 
 
 def check_publishable(obj):
