@@ -44,11 +44,13 @@ import sys
 import threading
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from django.utils.text import slugify  # noqa: E402
+
+from bench import common  # noqa: E402
 from bench.common import free_port, recreate_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_news"
@@ -69,7 +71,6 @@ FRESHNESS_SECONDS = 2
 FLOOD_REQUESTS = 10_000
 FLOOD_MAX_NEW_ENTRIES = 5
 MAX_YEAR_PAGE_QUERIES = 5
-CATEGORIES = [("Update", "update"), ("Management info", "management-info")]
 CONSTANT = "/bench/constant/"
 BENCH_YEAR_OFFSET = 5  # the measured year archive: the middle of the ten
 
@@ -137,54 +138,20 @@ BODY = "".join(
 )
 
 
+def news_texts(n, category, date):
+    title = f"{category.name} {n}: portal news for {date:%d/%m/%Y}"
+    return title, slugify(title), SUMMARY.format(category=category.name.lower()), BODY
+
+
 def load_items(count, years):
-    from django.db import connection, transaction
-    from django.utils.text import slugify
+    from django.db import connection
 
-    from news.models import Category, NewsItem
-
-    categories = []
-    for order, (name, slug) in enumerate(CATEGORIES):
-        category, _ = Category.objects.get_or_create(
-            slug=slug, defaults={"name": name, "order": order}
-        )
-        categories.append(category)
-
-    london = ZoneInfo("Europe/London")
-    last_year = datetime.date.today().year - 1
-    first_year = last_year - years + 1
-    per_year = count // years
-    batch = []
     started = time.monotonic()
-    with transaction.atomic():
-        for year in range(first_year, last_year + 1):
-            days = (datetime.date(year, 12, 31) - datetime.date(year, 1, 1)).days + 1
-            positions = {}
-            for i in range(per_year):
-                date = datetime.date(year, 1, 1) + datetime.timedelta(days=i * days // per_year)
-                position = positions[date] = positions.get(date, -1) + 1
-                category = categories[i % len(categories)]
-                title = f"{category.name} {i + 1}: portal news for {date:%d/%m/%Y}"
-                batch.append(NewsItem(
-                    title=title,
-                    slug=slugify(title),
-                    category=category,
-                    date=date,
-                    archive_year=year,
-                    summary=SUMMARY.format(category=category.name.lower()),
-                    body=BODY,
-                    status=NewsItem.Status.PUBLISHED,
-                    published_at=datetime.datetime.combine(date, datetime.time(9), london),
-                    position=position,
-                ))
-                if len(batch) == 5000:
-                    NewsItem.objects.bulk_create(batch)
-                    batch = []
-        NewsItem.objects.bulk_create(batch)
+    first_year = common.load_items(count, years, news_texts)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    print(f"bench: loaded {NewsItem.objects.count():,} items in "
-          f"{time.monotonic() - started:.1f}s ({first_year}-{last_year})")
+    print(f"bench: loaded {count:,} items in {time.monotonic() - started:.1f}s "
+          f"({first_year}-{first_year + years - 1})")
 
 
 def pages():

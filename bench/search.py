@@ -26,7 +26,6 @@ the exit status is 1 when one does not. Needs PostgreSQL (BENCH_DATABASE_URL).
 """
 
 import argparse
-import datetime
 import os
 import random
 import re
@@ -35,16 +34,17 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from django.utils.text import slugify  # noqa: E402
+
+from bench import common  # noqa: E402
 from bench.common import recreate_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_search12"
 TARGET_MS = 100
-CATEGORIES = [("Update", "update"), ("Management info", "management-info")]
 SEED = ROOT / "news" / "demo" / "news-and-updates-2020.txt"
 RARE, MEDIUM = "helpdesk", "settlement"  # placed in 1 in 10,000 and 1 in 100 items
 
@@ -68,54 +68,29 @@ def words():
 
 
 def load_items(count, years):
-    from django.db import connection, transaction
-    from django.utils.text import slugify
+    from django.db import connection
 
-    from news.models import Category, NewsItem, update_search_vectors
+    from news.models import NewsItem, update_search_vectors
 
-    categories = [
-        Category.objects.get_or_create(slug=slug, defaults={"name": name, "order": order})[0]
-        for order, (name, slug) in enumerate(CATEGORIES)
-    ]
     vocabulary = words()
     rng = random.Random(12)
-    london = ZoneInfo("Europe/London")
-    last_year = datetime.date.today().year - 1
-    first_year = last_year - years + 1
-    per_year = count // years
+
+    def texts(n, category, date):
+        title_words = rng.sample(vocabulary, 6)
+        summary_words = rng.sample(vocabulary, 25) + ["portal"]
+        body_words = rng.sample(vocabulary, 90)
+        if n % 10_000 == 0:
+            body_words.append(RARE)
+        if n % 100 == 0:
+            summary_words.append(MEDIUM)
+        title = " ".join(title_words).capitalize()
+        body = (f"<p>{' '.join(body_words[:45])}.</p>"
+                f"<p>{' '.join(body_words[45:])}.</p>")
+        summary = " ".join(summary_words).capitalize() + "."
+        return title, slugify(title)[:190] + f"-{n}", summary, body
+
     started = time.monotonic()
-    batch = []
-    n = 0
-    with transaction.atomic():
-        for year in range(first_year, last_year + 1):
-            for i in range(per_year):
-                n += 1
-                date = datetime.date(year, 1, 1) + datetime.timedelta(days=i * 365 // per_year)
-                title_words = rng.sample(vocabulary, 6)
-                summary_words = rng.sample(vocabulary, 25) + ["portal"]
-                body_words = rng.sample(vocabulary, 90)
-                if n % 10_000 == 0:
-                    body_words.append(RARE)
-                if n % 100 == 0:
-                    summary_words.append(MEDIUM)
-                title = " ".join(title_words).capitalize()
-                batch.append(NewsItem(
-                    title=title,
-                    slug=slugify(title)[:190] + f"-{n}",
-                    category=categories[n % len(categories)],
-                    date=date,
-                    archive_year=year,
-                    summary=" ".join(summary_words).capitalize() + ".",
-                    body="<p>" + " ".join(body_words[:45]) + ".</p><p>"
-                    + " ".join(body_words[45:]) + ".</p>",
-                    status=NewsItem.Status.PUBLISHED,
-                    published_at=datetime.datetime.combine(date, datetime.time(9), london),
-                    position=i,
-                ))
-                if len(batch) == 5000:
-                    NewsItem.objects.bulk_create(batch)
-                    batch = []
-        NewsItem.objects.bulk_create(batch)
+    first_year = common.load_items(count, years, texts)
     loaded = time.monotonic()
     update_search_vectors(NewsItem.objects.all())
     with connection.cursor() as cursor:
