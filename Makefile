@@ -10,7 +10,8 @@ PORT ?= 8000
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/\$$(PORT)/$(PORT)/g' \
+		| awk -F':.*## ' '{printf "  %-17s %s\n", $$1, $$2}'
 
 $(BIN)/.installed: pyproject.toml
 	@$(BASE_PYTHON) -c 'import sys; assert sys.version_info >= (3, 12), "Python 3.12+ needed, see .python-version"'
@@ -35,6 +36,26 @@ run-cached: install  ## as run, behind Debian's Varnish (installed if missing) o
 test: install  ## run the whole suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+test-fast: install  ## the edit-test loop: no browser, no slow tests
+	$(BIN)/python -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+# The tests whose answers depend on the date and time, and instants that have
+# broken such tests before: mid-week, a weekend, a month end, a year end and
+# both clock changes of Europe/London (the clock ticks on from each).
+CLOCK_TESTS := tests/newsletter/test_digests.py tests/newsletter/test_maintenance_in_digests.py \
+	tests/maintenance tests/news/test_models.py tests/news/test_views.py \
+	tests/portal_site/test_public_pages.py tests/cookies tests/editorial
+CLOCK_INSTANTS := 2026-12-02T08:00:00+00:00 2026-12-05T15:00:00+00:00 \
+	2026-11-30T12:00:00+00:00 2026-12-31T23:59:30+00:00 \
+	2027-03-28T00:59:30+00:00 2027-10-31T00:59:30+00:00 2028-02-29T12:00:00+00:00
+
+test-clock: install  ## the date-sensitive tests at fixed instants of the week, month and year
+	@set -e; for now in $(CLOCK_INSTANTS); do \
+		echo "== the clock says $$now"; \
+		$(BIN)/python -m pytest -q -m "not browser and not slow" \
+			--now=$$now $(CLOCK_TESTS) $(PYTEST_ARGS); \
+	done
+
 lint: install  ## ruff and Django's checks
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py check
@@ -49,4 +70,4 @@ bench: install  ## news pages against a constant page (needs PostgreSQL and Redi
 bench-newsletter: install  ## a digest to 10,000 and 100,000 subscribers against raw smtplib
 	$(BIN)/python bench/newsletter_digest.py
 
-.PHONY: help install run run-cached test lint worker bench bench-newsletter
+.PHONY: help install run run-cached test test-fast test-clock lint worker bench bench-newsletter

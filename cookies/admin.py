@@ -1,12 +1,11 @@
-import csv
 import json
 
 from django.contrib import admin, messages
 from django.db.models import Count
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from portal_site.admin_mixins import ReadOnlyAdminMixin
+from common.admin_mixins import ReadOnlyAdminMixin
+from common.csv_export import csv_download
 
 from .models import ConsentPolicy, ConsentRecord, CookieCategory, CookieDeclaration
 
@@ -63,11 +62,6 @@ class ConsentPolicyAdmin(admin.ModelAdmin):
         )
 
 
-class Echo:
-    """A file-like object whose write() returns the line, for streaming CSV."""
-
-    def write(self, value):
-        return value
 
 
 @admin.register(ConsentRecord)
@@ -89,24 +83,19 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Export selected entries as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        writer = csv.writer(Echo())
         header = ["consent_id", "created_at", "policy_version", "choices", "location",
                   "javascript", "gpc"]
-
-        def rows():
-            yield writer.writerow(header)
-            for record in queryset.order_by("created_at").iterator(chunk_size=2000):
-                yield writer.writerow([
-                    record.consent_id,
-                    timezone.localtime(record.created_at).isoformat(),
-                    record.policy_version,
-                    json.dumps(record.choices, sort_keys=True),
-                    record.location,
-                    record.javascript,
-                    record.gpc,
-                ])
-
+        rows = (
+            (
+                record.consent_id,
+                timezone.localtime(record.created_at).isoformat(),
+                record.policy_version,
+                json.dumps(record.choices, sort_keys=True),
+                record.location,
+                record.javascript,
+                record.gpc,
+            )
+            for record in queryset.order_by("created_at").iterator(chunk_size=2000)
+        )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="consent-log-{stamp}.csv"'
-        return response
+        return csv_download(f"consent-log-{stamp}.csv", header, rows)

@@ -1,7 +1,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from portal_site import page_cache
+from common import page_cache
 
 from .consent import forget_policy
 from .models import ConsentPolicy, CookieCategory, CookieDeclaration

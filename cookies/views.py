@@ -13,8 +13,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView
 
-from portal_site.client_address import client_address
-from portal_site.ratelimit import HOUR, within_limit
+from common.client_address import client_address
+from common.ratelimit import HOUR, within_limit
 
 from . import consent
 from .forms import ConsentForm

@@ -1,12 +1,11 @@
-import io
 
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from portal_site.admin_mixins import ReadOnlyAdminMixin
+from common.admin_mixins import ReadOnlyAdminMixin
+from common.csv_export import csv_download
 
 from . import audit
 from .models import AuditEntry, Revision
@@ -45,9 +44,8 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Export the selected entries as CSV")
     def export_csv(self, request, queryset):
-        out = io.StringIO()
-        audit.write_csv(queryset.order_by("created_at", "pk"), out)
-        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
-        name = f"audit-log-{timezone.localdate():%Y-%m-%d}.csv"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        return csv_download(
+            f"audit-log-{timezone.localdate():%Y-%m-%d}.csv",
+            audit.CSV_COLUMNS,
+            audit.csv_rows(queryset.order_by("created_at", "pk")),
+        )

@@ -1,6 +1,5 @@
 """The audit log's retention and export."""
 
-import csv
 import datetime
 
 from django.conf import settings
@@ -19,23 +18,17 @@ def prune(days=None):
     return deleted
 
 
-def write_csv(entries, out):
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+def csv_rows(entries):
+    """The entries as rows of CSV_COLUMNS."""
     for entry in entries.select_related("content_type", "revision"):
-        writer.writerow([
+        yield (
             timezone.localtime(entry.created_at).isoformat(timespec="seconds"),
             entry.actor_name,
             entry.get_action_display(),
             entry.content_type.name if entry.content_type else "",
             entry.object_id,
-            # A leading = + - @ would be read as a formula by spreadsheets.
-            _safe(entry.object_repr),
+            entry.object_repr,
             entry.revision.number if entry.revision else "",
             "yes" if entry.bulk else "",
-            _safe(entry.detail),
-        ])
-
-
-def _safe(text):
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+            entry.detail,
+        )

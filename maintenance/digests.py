@@ -2,7 +2,7 @@
 
 import datetime
 
-from news.models import absolute_url
+from common.site_url import absolute_url
 
 from .selectors import announced_since
 from .wording import window

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import icalendar
 from django.conf import settings
 
-from news.models import absolute_url
+from common.site_url import absolute_url
 
 from .wording import unavailability
 

@@ -5,8 +5,8 @@ from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, TemplateView
 
-from news.metadata import page_meta
-from portal_site.page_cache import public_page
+from common.metadata import page_meta
+from common.page_cache import public_page
 
 from .ical import calendar
 from .models import MaintenanceNotice

@@ -11,9 +11,9 @@ from django.utils.decorators import method_decorator
 from django.views.generic import DetailView
 from django.views.static import serve
 
-from portal_site.page_cache import public_page
+from common.metadata import page_meta
+from common.page_cache import public_page
 
-from .metadata import page_meta
 from .models import Document, DocumentSeries
 
 # Spreadsheets and Word files are saved, not opened in the browser.
@@ -27,7 +27,7 @@ CONTENT_TYPES = {
     "PDF": "application/pdf",
 }
 # Browsers and shared caches may keep a download this long; unpublishing
-# purges the shared cache (portal_site.page_cache.invalidate()).
+# purges the shared cache (common.page_cache.invalidate()).
 DOWNLOAD_MAX_AGE = 300
 
 
@@ -112,7 +112,7 @@ class SeriesView(DetailView):
 
 
 def editor_image(request, path):
-    """An image uploaded through CKEditor (news.storage.RandomNameStorage), at
+    """An image uploaded through CKEditor (common.storage.RandomNameStorage), at
     its random name. Only the editor/ folder: documents go through the views above."""
     try:
         return serve(request, path, document_root=settings.MEDIA_ROOT / "editor")

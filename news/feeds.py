@@ -7,9 +7,10 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
-from portal_site.page_cache import public_page
+from common.page_cache import public_page
+from common.site_url import absolute_url
 
-from .models import Category, NewsItem, absolute_url
+from .models import Category, NewsItem
 
 FEED_LENGTH = 20
 

@@ -1,6 +1,5 @@
 import os
 
-from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -10,11 +9,11 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.text import slugify
 
+from common.accessibility import body_problems
+from common.sanitize import clean_html
+from common.storage import random_name
 from editorial.models import ReviewedModel
 
-from .accessibility import body_problems
-from .sanitize import clean_html
-from .storage import random_name
 from .validators import validate_document
 
 SUMMARY_MAX_LENGTH = 600
@@ -421,7 +420,3 @@ def human_size(size):
         return f"{max(1, round(size / 1024))} KB"
     return f"{size / (1024 * 1024):.1f} MB"
 
-
-def absolute_url(path):
-    """An absolute address on this site, for feeds, sitemaps and emails."""
-    return settings.SITE_URL + path

@@ -1,7 +1,7 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from portal_site.page_cache import invalidate
+from common.page_cache import invalidate
 
 from .models import Category, Document, DocumentSeries, NewsItem, OldAddress
 

@@ -1,22 +1,9 @@
-from urllib.parse import urlsplit
-
-from django.conf import settings
-from django.contrib.sitemaps import Sitemap
 from django.db.models import Max, Q
 from django.urls import reverse
 
+from common.sitemaps import SiteUrlSitemap
+
 from .models import Category, NewsItem
-
-
-class SiteUrlSitemap(Sitemap):
-    """Builds addresses from settings.SITE_URL rather than the request's host."""
-
-    @property
-    def protocol(self):
-        return urlsplit(settings.SITE_URL).scheme
-
-    def get_domain(self, site=None):
-        return urlsplit(settings.SITE_URL).netloc
 
 
 class NewsItemSitemap(SiteUrlSitemap):

@@ -9,12 +9,12 @@ from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView, RedirectView, TemplateView
 
-from portal_site.page_cache import has_session, public_page
+from common.metadata import page_meta
+from common.page_cache import has_session, public_page
+from common.pagination import CountlessPaginator
 
 from .forms import SearchForm
-from .metadata import page_meta
 from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress
-from .pagination import CountlessPaginator
 from .search import MAX_RESULTS, planned_for_its_words, search, with_snippets
 
 LATEST_COUNT = 10

@@ -1,13 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from portal_site.admin_mixins import ReadOnlyAdminMixin
+from common.admin_mixins import ReadOnlyAdminMixin
+from common.csv_export import csv_download
 
 from . import csv_io, digests, emails, imports, schedules, services, tasks
 from .models import (
@@ -165,19 +166,15 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     def import_report_view(self, request, job_id):
         job = self._job(request, job_id)
-        response = StreamingHttpResponse(
-            csv_io.report_rows(job), content_type="text/csv; charset=utf-8"
+        return csv_download(
+            f"import-{job.pk}-report.csv", csv_io.REPORT_COLUMNS, csv_io.report_rows(job)
         )
-        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-report.csv"'
-        return response
 
     @admin.action(description="Export selected subscribers as CSV")
     def export_csv(self, request, queryset):
-        response = StreamingHttpResponse(
-            csv_io.export_rows(queryset.order_by("pk")), content_type="text/csv; charset=utf-8"
+        return csv_download(
+            "subscribers.csv", csv_io.COLUMNS, csv_io.export_rows(queryset.order_by("pk"))
         )
-        response["Content-Disposition"] = 'attachment; filename="subscribers.csv"'
-        return response
 
     @admin.action(description="Export one subscriber's data (GDPR)")
     def export_data(self, request, queryset):

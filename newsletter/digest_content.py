@@ -10,7 +10,7 @@ maintenance windows can join every digest without this app knowing of them."""
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from news.models import absolute_url
+from common.site_url import absolute_url
 from news.selectors import published_since
 
 

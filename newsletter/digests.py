@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from common import page_cache
 from news.selectors import published_since
-from portal_site import page_cache
 
 from .digest_content import extra_sections
 from .models import Delivery, Digest, Subscriber

@@ -13,7 +13,7 @@ from django.core.mail import EmailMultiAlternatives, mailers
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from news.models import absolute_url
+from common.site_url import absolute_url
 
 from . import fast_send, tokens
 from .digest_content import extra_sections, item_context, subject

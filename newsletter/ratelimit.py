@@ -1,4 +1,4 @@
-"""Sign-up limits: per client and per address (portal_site.ratelimit).
+"""Sign-up limits: per client and per address (common.ratelimit).
 
 When the cache cannot be reached the limits fail open: a sign-up only ever
 leads to one confirmation email, which the address's owner must act on, so a
@@ -7,8 +7,8 @@ an outage would lose real ones."""
 
 from django.conf import settings
 
-from portal_site.client_address import client_address
-from portal_site.ratelimit import DAY, HOUR, first_within, within_limit
+from common.client_address import client_address
+from common.ratelimit import DAY, HOUR, first_within, within_limit
 
 
 def allow_ip(request):

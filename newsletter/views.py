@@ -8,8 +8,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
+from common.page_cache import public_page
 from news.models import Category
-from portal_site.page_cache import public_page
 
 from . import ratelimit, services, tasks, tokens
 from .digest_content import extra_sections, item_context, web_items

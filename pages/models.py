@@ -2,9 +2,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
+from common.accessibility import body_problems
+from common.sanitize import clean_html
 from editorial.models import ReviewedModel
-from news.accessibility import body_problems
-from news.sanitize import clean_html
 
 # Addresses the site's own sections use: a standing page may not take them.
 RESERVED_SLUGS = {

@@ -1,4 +1,4 @@
-from news.sitemaps import SiteUrlSitemap
+from common.sitemaps import SiteUrlSitemap
 
 from .models import StandingPage
 

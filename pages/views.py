@@ -1,8 +1,8 @@
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView
 
-from news.metadata import page_meta
-from portal_site.page_cache import public_page
+from common.metadata import page_meta
+from common.page_cache import public_page
 
 from .models import StandingPage
 

@@ -1,6 +1,6 @@
 from django.conf import settings
 
-from .page_cache import generation
+from common.page_cache import generation
 
 
 def site(request):

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_ckeditor_5",
     "anymail",
+    "common",
     "news",
     "newsletter",
     "cookies",
@@ -86,8 +87,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Before any process_view hook (CSRF reads the form); after auth (staff's limit).
-    "portal_site.guards.RequestBodyLimitMiddleware",
-    "portal_site.guards.DatabaseUnavailableMiddleware",
+    "common.guards.RequestBodyLimitMiddleware",
+    "common.guards.DatabaseUnavailableMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it answers locked-out log-ins.
@@ -106,7 +107,7 @@ AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", 15)))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 # The address axes records for each attempt: the client behind the trusted proxies.
-AXES_CLIENT_IP_CALLABLE = "portal_site.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "common.client_address.client_address"
 AXES_LOCKOUT_TEMPLATE = "editorial/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # lockouts are logged by editorial.signals, not every log-in
@@ -156,7 +157,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database that is down or frozen costs a visitor seconds, not minutes:
-    # the request gets the 503 page (portal_site.guards) and the next one retries.
+    # the request gets the 503 page (common.guards) and the next one retries.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
     )
@@ -169,7 +170,7 @@ if REDIS_URL:
         "default": {
             # Django's RedisCache that logs and carries on when Redis is down,
             # frozen or full: pages then render from the database.
-            "BACKEND": "portal_site.cache_backends.FailOpenRedisCache",
+            "BACKEND": "common.cache_backends.FailOpenRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "portal"),
             "OPTIONS": {
@@ -182,7 +183,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # After a Redis error the cache skips Redis for this long instead of waiting
-# on it in every request (portal_site.cache_backends).
+# on it in every request (common.cache_backends).
 CACHE_RETRY_AFTER_SECONDS = float(os.environ.get("CACHE_RETRY_AFTER_SECONDS", 5))
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -218,7 +219,7 @@ STORAGES = {
 DOCUMENT_MAX_UPLOAD_SIZE = int(os.environ.get("DOCUMENT_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Bodies larger than these are refused with 413 before they are read
-# (portal_site.guards): the public limit for everyone, and room for an upload
+# (common.guards): the public limit for everyone, and room for an upload
 # plus the rest of its form for staff.
 REQUEST_MAX_BODY_SIZE = int(os.environ.get("REQUEST_MAX_BODY_SIZE", 1024 * 1024))
 STAFF_REQUEST_MAX_BODY_SIZE = DOCUMENT_MAX_UPLOAD_SIZE + REQUEST_MAX_BODY_SIZE
@@ -344,9 +345,9 @@ NEWSLETTER_EMAIL_INTERVAL = 10 * 60  # one confirmation email per address per 10
 NEWSLETTER_EMAIL_PER_DAY = 3
 NEWSLETTER_IP_PER_HOUR = int(os.environ.get("NEWSLETTER_IP_PER_HOUR", 10))
 
-# Editor: CKEditor 5; HTML is cleaned with nh3 on save (news.sanitize).
+# Editor: CKEditor 5; HTML is cleaned with nh3 on save (common.sanitize).
 CKEDITOR_5_FILE_UPLOAD_PERMISSION = "staff"
-CKEDITOR_5_FILE_STORAGE = "news.storage.RandomNameStorage"
+CKEDITOR_5_FILE_STORAGE = "common.storage.RandomNameStorage"
 CKEDITOR_5_UPLOAD_FILE_TYPES = ["jpg", "jpeg", "png", "gif", "webp"]
 CKEDITOR_5_MAX_FILE_SIZE = 5  # megabytes
 CKEDITOR_5_CONFIGS = {
@@ -437,7 +438,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Proxies in front of the site that append to X-Forwarded-For (compose: the
-# cache service); 0 means clients connect directly (portal_site.client_address).
+# cache service); 0 means clients connect directly (common.client_address).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
 
 if not DEBUG:
@@ -459,7 +460,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Public pages (portal_site.page_cache): how long shared caches (Varnish, a
+# Public pages (common.page_cache): how long shared caches (Varnish, a
 # CDN) and the application's own page cache keep them, and browsers.
 PAGE_CACHE_TIMEOUT = int(os.environ.get("PAGE_CACHE_TIMEOUT", 600))
 PUBLIC_PAGE_SHARED_MAX_AGE = int(os.environ.get("PUBLIC_PAGE_SHARED_MAX_AGE", 600))
@@ -477,9 +478,6 @@ PUBLIC_PAGE_CHANGE_TIMERS = [
     "news.selectors.seconds_until_next_publication",
     "maintenance.selectors.seconds_until_next_change",
 ]
-
-# Not an installed app, so Celery is told where its tasks are.
-CELERY_IMPORTS = ["portal_site.tasks"]
 
 # Maintenance notices: how long before a window the site-wide banner appears
 # (each notice may set its own moment).

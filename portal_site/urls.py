@@ -4,6 +4,7 @@ from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
+from common.page_cache import public_page
 from maintenance.views import maintenance_calendar
 from news.downloads import editor_image
 from news.sitemaps import sitemaps
@@ -12,10 +13,9 @@ from news.views import HomeView
 from pages.sitemaps import StandingPageSitemap
 
 from . import views
-from .page_cache import public_page
 
 handler404 = "portal_site.views.page_not_found"
-handler500 = "portal_site.guards.server_error"
+handler500 = "common.guards.server_error"
 
 admin.site.site_header = f"{settings.SITE_NAME} news administration"
 admin.site.site_title = f"{settings.SITE_NAME} news"

@@ -8,7 +8,7 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .page_cache import has_session
+from common.page_cache import has_session
 
 NOT_FOUND_MAX_AGE = 60
 

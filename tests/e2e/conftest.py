@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from tests.conftest import require
+from tests.helpers import require
 
 # Playwright's sync API runs an event loop in the test's thread; the ORM calls
 # the tests make between browser steps are still synchronous and safe.

@@ -376,7 +376,7 @@ def test_banner_asks_again_after_the_policy_version_is_bumped(page, requests_mad
     expect(banner(page)).to_be_hidden()
     from django.core.cache import cache
 
-    from portal_site.page_cache import GENERATION_KEY
+    from common.page_cache import GENERATION_KEY
 
     ConsentPolicy.bump()
     cache.delete(GENERATION_KEY)  # the bump's on-commit purge, in this transactional test

@@ -1,32 +1,19 @@
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from news.models import Category, NewsItem
-from tests.newsletter.conftest import (  # noqa: F401  (fixtures: eager_tasks is autouse)
-    eager_tasks,
-    smtp_server,
-)
+from news.models import NewsItem
+from tests.helpers import member_of
 
 
 @pytest.fixture
-def category(db):
-    return Category.objects.create(name="Update", slug="update")
-
-
-@pytest.fixture
-def other_category(db):
-    return Category.objects.create(name="Management info", slug="management-info")
+def other_category(categories):
+    return categories[1]
 
 
 def staff(name, group, email=True):
-    user = User.objects.create_user(
-        name, email=f"{name}@example.org" if email else "", password="pw", is_staff=True
-    )
-    user.groups.add(Group.objects.get(name=group))
-    return user
+    return member_of(group, name, email=email)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from .conftest import change_data, change_url
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.usefixtures("unambiguous_local_time")
 def test_publishers_see_the_queue_schedule_drafts_recent_items(
     client, editor, publisher, live_item, category, django_assert_max_num_queries
 ):

@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from editorial.models import Revision
 from portal_site.celery import app as celery_app
-from tests.conftest import require
-from tests.newsletter.conftest import free_port
+from tests.helpers import free_port, require
 
 from .conftest import change_data, change_url
 

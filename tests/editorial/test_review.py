@@ -108,6 +108,7 @@ class TestEditorsEditLiveItems:
         assert live_item.title == "Insurer Index v232"
         assert AuditEntry.objects.filter(action="reject", detail="Check the date.").exists()
 
+    @pytest.mark.usefixtures("unambiguous_local_time")
     @pytest.mark.parametrize(
         "field, value",
         [
@@ -217,6 +218,7 @@ class TestEditorsEditLiveItems:
         live_item.refresh_from_db()
         assert live_item.title == "Insurer Index v232"
 
+    @pytest.mark.usefixtures("unambiguous_local_time")
     def test_a_new_item_by_an_editor_is_a_draft_even_if_forged(self, client, editor, category):
         client.force_login(editor)
         item = NewsItem(title="T", category=category, date=datetime.date(2020, 1, 1),
@@ -237,6 +239,7 @@ class TestPublishers:
         revision = Revision.objects.get()
         assert revision.applied and revision.author == publisher
 
+    @pytest.mark.usefixtures("unambiguous_local_time")
     def test_publish_a_draft_at_a_time(self, client, editor, publisher, category):
         draft = NewsItem.objects.create(title="Draft", category=category, summary="S",
                                         date=datetime.date(2020, 1, 1))

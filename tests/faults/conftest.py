@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,34 +30,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPProtocol
 
-from tests.conftest import require
-from tests.newsletter.conftest import categories, make_item, make_subscriber  # noqa: F401
+from tests.helpers import free_port, require, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 logging.getLogger("mail.log").setLevel(logging.WARNING)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(check, timeout, what):
-    """Poll `check()` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = check()
-        except Exception:  # the component is still coming up
-            result = None
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        time.sleep(0.1)
 
 
 def stop_process(process, sig=signal.SIGTERM, timeout=30):
@@ -207,6 +184,11 @@ def postgres_server():
     """A PostgreSQL cluster for the session; tests that stop it start it again."""
     bindir = postgres_bindir()
     require(bindir, "needs PostgreSQL's server binaries (apt-get install postgresql)")
+    # initdb refuses to run as root: as root the cluster is the postgres user's.
+    require(
+        os.geteuid() != 0 or shutil.which("runuser"),
+        "needs runuser (util-linux) to run PostgreSQL as the postgres user",
+    )
     directory = tempfile.mkdtemp(prefix="faults-pg-")
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")

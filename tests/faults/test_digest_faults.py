@@ -17,9 +17,9 @@ from django.utils import timezone
 from news.models import NewsItem
 from newsletter import sending
 from newsletter.models import Delivery, Digest, Subscriber
-from tests.conftest import require
+from tests.helpers import require, wait_until
 
-from .conftest import manage, site_environment, wait_until
+from .conftest import manage, site_environment
 from .test_outages import Browser, run_admin_action
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from .conftest import ADMIN_PASSWORD, wait_until
+from tests.helpers import wait_until
+
+from .conftest import ADMIN_PASSWORD
 
 pytestmark = pytest.mark.slow
 

@@ -1,19 +1,7 @@
-import datetime
-from unittest import mock
-
 import pytest
-from django.utils import timezone
 
 from maintenance.models import MaintenanceNotice
-
-
-def london(*args):
-    return timezone.make_aware(datetime.datetime(*args))
-
-
-def at(moment):
-    """Pin "now" for the code under test."""
-    return mock.patch("django.utils.timezone.now", return_value=moment)
+from tests.helpers import london
 
 
 @pytest.fixture

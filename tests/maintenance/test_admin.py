@@ -1,7 +1,7 @@
 import pytest
 
 from maintenance.models import MaintenanceNotice
-from tests.news.test_admin import member_of
+from tests.helpers import member_of
 
 pytestmark = pytest.mark.django_db
 ADD_URL = "/admin/maintenance/maintenancenotice/add/"

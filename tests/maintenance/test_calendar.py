@@ -7,8 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from maintenance.models import MaintenanceNotice
-
-from .conftest import at, london
+from tests.helpers import at, london
 
 pytestmark = pytest.mark.django_db
 UTC = datetime.UTC

@@ -4,12 +4,11 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 
+from common.page_cache import GENERATION_KEY
 from maintenance.models import MaintenanceNotice
 from maintenance.selectors import seconds_until_next_change
 from maintenance.wording import banner_sentence, window
-from portal_site.page_cache import GENERATION_KEY
-
-from .conftest import at, london
+from tests.helpers import at, london
 
 pytestmark = pytest.mark.django_db
 

@@ -7,16 +7,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from news.models import Document, NewsItem
+from tests.helpers import member_of
 
 pytestmark = pytest.mark.django_db
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def member_of(group_name):
-    user = User.objects.create_user(group_name.lower(), password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name=group_name))
-    return user
 
 
 def item_form(category, **overrides):

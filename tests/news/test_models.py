@@ -1,20 +1,15 @@
 import datetime
-from unittest import mock
 
 import pytest
 from django.utils import timezone
 
+from common.sanitize import clean_html
 from news.models import NewsItem, OldAddress
-from news.sanitize import clean_html
+from tests.helpers import at
 
 pytestmark = pytest.mark.django_db
 
 NOW = timezone.make_aware(datetime.datetime(2026, 3, 1, 9, 0))
-
-
-def at(moment):
-    """Pin "now" for the code under test."""
-    return mock.patch("django.utils.timezone.now", return_value=moment)
 
 
 class TestPublished:

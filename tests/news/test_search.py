@@ -8,7 +8,7 @@ from django.db import connection
 
 from news.models import Category, NewsItem
 from news.search import planned_for_its_words, search
-from tests.conftest import require
+from tests.helpers import require
 
 pytestmark = pytest.mark.django_db
 

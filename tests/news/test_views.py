@@ -226,7 +226,7 @@ class TestPageCache:
     def test_scheduled_item_appears_on_cached_pages_at_its_time(self, client, make_item):
         from django.core.cache import cache
 
-        from portal_site.page_cache import GENERATION_KEY
+        from common.page_cache import GENERATION_KEY
 
         now = timezone.now()
         make_item(title="Already out")

@@ -159,7 +159,7 @@ class TestCsv:
         assert row["email"] == "'" + address.lower()  # shown as text, never run
 
     def test_safe_cell(self):
-        from newsletter.csv_io import safe_cell
+        from common.csv_export import safe_cell
 
         assert safe_cell("\tx") == "'\tx" and safe_cell("\rx") == "'\rx"
         assert safe_cell("ann@example.com") == "ann@example.com" and safe_cell(None) == ""

@@ -9,10 +9,9 @@ from django.utils import timezone
 from newsletter import digests, sending, tasks
 from newsletter import schedules as periods
 from newsletter.models import Delivery, Digest, DigestSchedule, Subscriber, Suppression
+from tests.helpers import at, london
 
 pytestmark = pytest.mark.django_db
-
-LONDON = datetime.timezone(datetime.timedelta(0))  # November: UK time is UTC
 
 
 @pytest.fixture
@@ -31,10 +30,6 @@ def quiet_command(*args, **kwargs):
         call_command(*args, stdout=devnull, **kwargs)
 
 
-def at(*args):
-    return datetime.datetime(*args, tzinfo=LONDON)
-
-
 class TestSchedules:
     @pytest.fixture
     def schedules(self, db):
@@ -45,37 +40,42 @@ class TestSchedules:
 
     def test_weekly_is_due_from_its_weekday_and_hour(self, schedules):
         weekly = schedules["weekly"]
-        assert periods.current_period(weekly, at(2026, 11, 25, 8, 59)) is None  # Wednesday
-        assert periods.current_period(weekly, at(2026, 11, 25, 9, 0)) == (
+        assert periods.current_period(weekly, london(2026, 11, 25, 8, 59)) is None  # Wednesday
+        assert periods.current_period(weekly, london(2026, 11, 25, 9, 0)) == (
             "2026-W48",
-            at(2026, 11, 25, 9),
+            london(2026, 11, 25, 9),
         )
-        assert periods.current_period(weekly, at(2026, 11, 29, 23))[0] == "2026-W48"
+        assert periods.current_period(weekly, london(2026, 11, 29, 23))[0] == "2026-W48"
 
     def test_monthly_falls_back_to_the_last_day(self, schedules):
         monthly = schedules["monthly"]
-        assert periods.current_period(monthly, at(2026, 11, 29, 12)) is None
-        assert periods.current_period(monthly, at(2026, 11, 30, 7)) == (
+        assert periods.current_period(monthly, london(2026, 11, 29, 12)) is None
+        assert periods.current_period(monthly, london(2026, 11, 30, 7)) == (
             "2026-11",
-            at(2026, 11, 30, 7),
+            london(2026, 11, 30, 7),
         )
 
     def test_immediate_batches_a_few_minutes(self, schedules):
-        period, until = periods.current_period(schedules["immediate"], at(2026, 11, 25, 9, 7, 30))
-        assert until == at(2026, 11, 25, 9, 5)
+        period, until = periods.current_period(
+            schedules["immediate"], london(2026, 11, 25, 9, 7, 30)
+        )
+        assert until == london(2026, 11, 25, 9, 5)
         assert period == "2026-11-25T09:05"
 
     def test_beat_firing_twice_makes_one_digest(self, schedules, make_item, make_subscriber):
-        make_subscriber(frequency="immediate")
-        make_item()
-        with mock.patch.object(digests, "build", wraps=digests.build):
+        # Wednesday 08:00: the immediate digest is due, the weekly one (09:00)
+        # and the monthly one (the last day) are not.
+        with at(london(2026, 12, 2, 8, 0)):
+            make_subscriber(frequency="immediate")
+            make_item()
             first = periods.due_digests()
             second = periods.due_digests()
-        assert len(first) == 1 and second == first
-        assert digests.build(first[0].pk) == 1
-        assert digests.build(first[0].pk) is None  # already built
-        assert periods.due_digests() == []
-        assert Digest.objects.filter(frequency="immediate").count() == 1
+            assert [digest.frequency for digest in first] == ["immediate"]
+            assert second == first
+            assert digests.build(first[0].pk) == 1
+            assert digests.build(first[0].pk) is None  # already built
+            assert periods.due_digests() == []
+        assert Digest.objects.count() == 1
         assert Delivery.objects.count() == 1
 
     def test_disabled_schedule(self, schedules):

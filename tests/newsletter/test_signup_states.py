@@ -12,9 +12,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from common import ratelimit as portal_ratelimit
 from newsletter import tasks, tokens
 from newsletter.models import CONSENT_VERSION, Subscriber, Suppression, email_hash
-from portal_site import ratelimit as portal_ratelimit
 
 from .conftest import links, path_of
 from .test_signup import confirm_link, sign_up

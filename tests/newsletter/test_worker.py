@@ -19,7 +19,7 @@ from django.utils import timezone
 from newsletter import digests, schedules, tasks
 from newsletter.models import Delivery, Digest, Subscriber
 from portal_site.celery import app as celery_app
-from tests.conftest import require
+from tests.helpers import require
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import call_command
 
 from pages.models import StandingPage
-from tests.news.test_admin import member_of
+from tests.helpers import member_of
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 from django.test import RequestFactory
 
-from portal_site.client_address import client_address
+from common.client_address import client_address
 
 
 def request(remote="203.0.113.9", forwarded=None):

@@ -8,8 +8,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
+from common.page_cache import GENERATION_KEY
 from cookies.consent import cookie_name
-from portal_site.page_cache import GENERATION_KEY
 
 pytestmark = pytest.mark.django_db
 
@@ -111,7 +111,7 @@ def unreachable_redis(settings):
     """The site's cache pointed at a Redis that is not there (a closed port)."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "portal_site.cache_backends.FailOpenRedisCache",
+            "BACKEND": "common.cache_backends.FailOpenRedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }
@@ -121,7 +121,7 @@ def unreachable_redis(settings):
 def test_pages_render_from_the_database_when_redis_is_unreachable(
     unreachable_redis, published, caplog
 ):
-    with caplog.at_level(logging.WARNING, logger="portal_site.cache_backends"):
+    with caplog.at_level(logging.WARNING, logger="common.cache_backends"):
         for url in ("/", "/news/2020/", published.get_absolute_url(), "/cookies/"):
             response = Client().get(url)
             assert response.status_code == 200, url
@@ -137,7 +137,7 @@ def test_a_cache_that_is_down_never_fails_a_save(
     before = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = True
     try:
-        with caplog.at_level(logging.WARNING, logger="portal_site.tasks"):
+        with caplog.at_level(logging.WARNING, logger="common.tasks"):
             with django_capture_on_commit_callbacks(execute=True):
                 item = make_item(title="Saved whatever the cache")
     finally:
@@ -149,7 +149,7 @@ def test_a_cache_that_is_down_never_fails_a_save(
 def test_a_purge_that_fails_in_a_worker_is_retried_with_backoff(settings):
     from celery.exceptions import Retry
 
-    from portal_site.tasks import purge_frontend_caches
+    from common.tasks import purge_frontend_caches
 
     # As a worker runs it (not eagerly): a refused connection asks Celery to retry.
     with mock.patch.object(purge_frontend_caches, "retry", side_effect=Retry()) as retry:

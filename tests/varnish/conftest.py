@@ -14,28 +14,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
+from tests.helpers import free_port, require
 
 VCL_DIR = Path(__file__).resolve().parents[2] / "varnish"
 VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
 
 
-def fetch(url, method="GET", headers=None, body=None):
-    """(status, headers, body) of one request, without following redirects."""
+def fetch(url, method="GET", headers=None, body=None, source="127.0.0.1"):
+    """(status, headers, body) of one request, without following redirects;
+    `source` is the client's address (any of 127.0.0.0/8 on loopback)."""
     parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection = http.client.HTTPConnection(
+        parts.hostname, parts.port, timeout=10, source_address=(source, 0)
+    )
     path = parts.path + ("?" + parts.query if parts.query else "")
     connection.request(method, path, body=body, headers=headers or {})
     response = connection.getresponse()
     result = response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
     connection.close()
     return result
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Relay(socketserver.ThreadingTCPServer):

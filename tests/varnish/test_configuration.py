@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import require
+from tests.helpers import require
 
 from .conftest import VARNISHD, VCL_DIR
 

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.templatetags.static import static
 from django.utils.safestring import mark_safe
 
-from .models import absolute_url
+from .site_url import absolute_url
 
 # As django.utils.html.json_script escapes: the JSON cannot end the script
 # element or open a comment, whatever an item's title says.

@@ -17,7 +17,7 @@ Requests with a session (staff) are served fresh and marked private.
 
 Cached pages belong to a content generation, which ends when content changes
 (invalidate(), which also purges the shared caches) or when the next timer
-fires. The cache fails open (portal_site.cache_backends): without Redis pages
+fires. The cache fails open (common.cache_backends): without Redis pages
 render from the database.
 """
 

@@ -1,0 +1,15 @@
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+
+
+class SiteUrlSitemap(Sitemap):
+    """Builds addresses from settings.SITE_URL rather than the request's host."""
+
+    @property
+    def protocol(self):
+        return urlsplit(settings.SITE_URL).scheme
+
+    def get_domain(self, site=None):
+        return urlsplit(settings.SITE_URL).netloc

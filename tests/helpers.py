@@ -1,0 +1,63 @@
+"""Functions the tests of every app share (fixtures live in tests/conftest.py)."""
+
+import datetime
+import os
+import socket
+import time
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+
+def require(available, reason):
+    """Skip a test whose real component is missing on a developer's machine;
+    in CI (CI=true) a missing component is a failure, never a skip."""
+    if available:
+        return
+    if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+def london(*args):
+    """An aware datetime in the site's time zone: london(2026, 12, 2, 8, 0)."""
+    return timezone.make_aware(datetime.datetime(*args))
+
+
+def at(moment):
+    """Pin "now" for the code under test (django.utils.timezone.now, which
+    localdate() and localtime() read too): `with at(london(2026, 12, 2, 8)):`."""
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check, timeout, what):
+    """Poll `check()` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = check()
+        except Exception:  # the component is still coming up
+            result = None
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        time.sleep(0.1)
+
+
+def member_of(group_name, name=None, email=False):
+    """A staff user in one of the editorial roles' groups."""
+    name = name or group_name.lower()
+    user = User.objects.create_user(
+        name, email=f"{name}@example.org" if email else "", password="pw", is_staff=True
+    )
+    user.groups.add(Group.objects.get(name=group_name))
+    return user
