@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
@@ -16,9 +15,6 @@ from . import views
 
 handler404 = "portal_site.views.page_not_found"
 handler500 = "common.guards.server_error"
-
-admin.site.site_header = f"{settings.SITE_NAME} news administration"
-admin.site.site_title = f"{settings.SITE_NAME} news"
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
