@@ -222,6 +222,12 @@ class NewsItem(ReviewedModel):
         )
 
     @property
+    def last_modified(self):
+        """When what the public sees last changed: the last save, or the
+        publication if that came later (a scheduled item)."""
+        return max(self.updated_at, self.published_at)
+
+    @property
     def has_expired(self):
         return self.expires_at is not None and self.expires_at <= timezone.now()
 

@@ -15,10 +15,10 @@ from common.pagination import CountlessPaginator
 
 from .forms import SearchForm
 from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress
-from .search import MAX_RESULTS, planned_for_its_words, search, with_snippets
+from .search import MAX_RESULTS, custom_query_plans, search, with_snippets
 
 LATEST_COUNT = 10
-NEWS_TRAIL = [("Home", reverse_lazy("home")), ("News and updates", reverse_lazy("news:index"))]
+NEWS_TRAIL = [("News and updates", reverse_lazy("news:index"))]
 CATEGORIES_TRAIL = [*NEWS_TRAIL, ("Categories", reverse_lazy("news:categories"))]
 
 
@@ -44,7 +44,8 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         latest = NewsItem.objects.published().listing()[:LATEST_COUNT]
-        return super().get_context_data(latest_items=latest, **kwargs)
+        meta = page_meta(settings.SITE_NAME, home=True)
+        return super().get_context_data(latest_items=latest, meta=meta, **kwargs)
 
 
 @method_decorator(public_page(query_params=()), name="dispatch")
@@ -206,7 +207,7 @@ class SearchView(ListView):
             self.object_list = NewsItem.objects.none()
             context = self.get_context_data()
             return self.render_to_response(context, status=400)
-        with planned_for_its_words():  # the page's queries run in get_context_data()
+        with custom_query_plans():  # the page's queries run in get_context_data()
             return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
