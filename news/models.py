@@ -50,6 +50,14 @@ class NewsItemQuerySet(models.QuerySet):
             published_at__lte=now,
         )
 
+    def at_address(self, year, slug):
+        """The item at /news/<year>/<slug>/, or the one that address led to
+        before its year or slug changed (OldAddress), or None."""
+        found = self.filter(archive_year=year, slug=slug).first()
+        if found is None:
+            found = self.filter(old_addresses__archive_year=year, old_addresses__slug=slug).first()
+        return found
+
     def for_listing(self):
         """Items with their category, without the body, in one query (feeds, emails)."""
         return self.select_related("category").defer("body", "search_vector")

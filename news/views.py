@@ -14,7 +14,7 @@ from common.page_cache import has_session, public_page
 from common.pagination import CountlessPaginator
 
 from .forms import SearchForm
-from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress
+from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem
 from .search import MAX_RESULTS, custom_query_plans, search, with_snippets
 
 LATEST_COUNT = 10
@@ -140,24 +140,16 @@ class NewsItemView(DetailView):
         return items if self.can_preview() else items.published()
 
     def get_object(self, queryset=None):
-        queryset = self.get_queryset()
-        try:
-            return queryset.get(archive_year=self.kwargs["year"], slug=self.kwargs["slug"])
-        except NewsItem.DoesNotExist:
-            raise Http404("No news item has that address.") from None
+        item = self.get_queryset().at_address(self.kwargs["year"], self.kwargs["slug"])
+        if item is None:
+            raise Http404("No news item has that address.")
+        return item
 
     def get(self, request, *args, **kwargs):
-        try:
-            return super().get(request, *args, **kwargs)
-        except Http404:
-            old = (
-                OldAddress.objects.filter(archive_year=kwargs["year"], slug=kwargs["slug"])
-                .select_related("item")
-                .first()
-            )
-            if old is None or not (old.item.is_public or self.can_preview()):
-                raise
-            return redirect(old.item, permanent=True)
+        self.object = self.get_object()
+        if (self.object.archive_year, self.object.slug) != (kwargs["year"], kwargs["slug"]):
+            return redirect(self.object, permanent=True)  # a former address
+        return self.render_to_response(self.get_context_data(object=self.object))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -230,8 +222,24 @@ class SearchView(ListView):
         return context
 
 
-class LegacyRedirectView(RedirectView):
-    """The real site's older addresses, sent permanently to the canonical one."""
-
+# The real site's older addresses, sent permanently to the canonical one when
+# there is one, and a 404 of their own otherwise (not a redirect to a 404).
+@method_decorator(public_page(query_params=()), name="dispatch")
+class LegacyYearRedirectView(RedirectView):
     permanent = True
-    query_string = False
+
+    def get_redirect_url(self, year):
+        if not NewsItem.objects.published().filter(archive_year=year).exists():
+            raise Http404("There is no news for that year.")
+        return reverse("news:year", args=[year])
+
+
+@method_decorator(public_page(query_params=()), name="dispatch")
+class LegacyItemRedirectView(RedirectView):
+    permanent = True
+
+    def get_redirect_url(self, year, slug):
+        item = NewsItem.objects.published().at_address(year, slug)
+        if item is None:
+            raise Http404("No news item has that address.")
+        return item.get_absolute_url()
