@@ -4,14 +4,26 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from common.page_cache import public_page
+from common.sitemaps import NamedPagesSitemap, sitemap_index
+from maintenance.sitemaps import sitemaps as maintenance_sitemaps
 from maintenance.views import maintenance_calendar
 from news.downloads import editor_image
-from news.sitemaps import sitemaps
+from news.sitemaps import sitemaps as news_sitemaps
 from news.uploads import upload_editor_image
 from news.views import HomeView
-from pages.sitemaps import StandingPageSitemap
+from newsletter.sitemaps import sitemaps as newsletter_sitemaps
+from pages.sitemaps import sitemaps as pages_sitemaps
 
 from . import views
+
+# Each app lists its own public pages.
+sitemaps = {
+    "home": NamedPagesSitemap("home"),
+    **news_sitemaps,
+    **maintenance_sitemaps,
+    **newsletter_sitemaps,
+    **pages_sitemaps,
+}
 
 handler404 = "portal_site.views.page_not_found"
 handler500 = "common.guards.server_error"
@@ -31,9 +43,15 @@ urlpatterns = [
     path("ckeditor5/image_upload/", upload_editor_image, name="ck_editor_5_upload_file"),
     path(
         "sitemap.xml",
-        public_page(sitemap, query_params=("p",)),
-        {"sitemaps": {**sitemaps, "standing-pages": StandingPageSitemap}},
+        public_page(sitemap_index, query_params=()),
+        {"sitemaps": sitemaps, "section_url_name": "sitemap-section"},
         name="sitemap",
+    ),
+    path(
+        "sitemap-<slug:section>.xml",
+        public_page(sitemap, query_params=("p",)),
+        {"sitemaps": sitemaps},
+        name="sitemap-section",
     ),
     path(
         "robots.txt",
