@@ -73,9 +73,13 @@ def load_demo_content(path=SEED_PAGE):
             # The seed page has only summaries: the item page shows it once, as its lead.
             "body": "",
             "status": NewsItem.Status.PUBLISHED,
+            # At 9am; items sharing a date a minute apart, the page's first the
+            # newest, so that no two entries of a feed were updated at the same
+            # instant (the Atom validator's warning).
             "published_at": timezone.make_aware(
                 datetime.datetime.combine(seed.date, datetime.time(9, 0))
-            ),
+            )
+            - datetime.timedelta(minutes=position),
             "position": position,
         }
         item = NewsItem.objects.filter(archive_year=year, slug=slug).first()
