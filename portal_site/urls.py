@@ -61,6 +61,15 @@ urlpatterns = [
         ),
         name="robots",
     ),
+    # A template, for the site's address in printed links (templates/print.css).
+    path(
+        "print.css",
+        public_page(
+            TemplateView.as_view(template_name="print.css", content_type="text/css"),
+            query_params=(),
+        ),
+        name="print-stylesheet",
+    ),
     path("healthz/", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", views.favicon),
