@@ -25,6 +25,13 @@ sitemaps = {
     **pages_sitemaps,
 }
 
+
+def public_template(template_name, content_type):
+    """A public page that is one template (robots.txt, print.css)."""
+    view = TemplateView.as_view(template_name=template_name, content_type=content_type)
+    return public_page(view, query_params=())
+
+
 handler404 = "portal_site.views.page_not_found"
 handler500 = "common.guards.server_error"
 
@@ -53,23 +60,9 @@ urlpatterns = [
         {"sitemaps": sitemaps},
         name="sitemap-section",
     ),
-    path(
-        "robots.txt",
-        public_page(
-            TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
-            query_params=(),
-        ),
-        name="robots",
-    ),
+    path("robots.txt", public_template("robots.txt", "text/plain"), name="robots"),
     # A template, for the site's address in printed links (templates/print.css).
-    path(
-        "print.css",
-        public_page(
-            TemplateView.as_view(template_name="print.css", content_type="text/css"),
-            query_params=(),
-        ),
-        name="print-stylesheet",
-    ),
+    path("print.css", public_template("print.css", "text/css"), name="print-stylesheet"),
     path("healthz/", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", views.favicon),
