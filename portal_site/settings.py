@@ -478,6 +478,13 @@ PUBLIC_PAGE_CHANGE_TIMERS = [
     "news.selectors.seconds_until_next_publication",
     "maintenance.selectors.seconds_until_next_change",
 ]
+# What `manage.py load_demo_content` loads, in order: {what: the app's loader,
+# which creates or updates its demo rows and returns (created, total)}.
+DEMO_CONTENT = {
+    "news items": "news.demo.load_demo_content",
+    "maintenance notices": "maintenance.demo.load_demo_notices",
+    "standing pages": "pages.demo.load_demo_pages",
+}
 
 # Maintenance notices: how long before a window the site-wide banner appears
 # (each notice may set its own moment).
