@@ -39,16 +39,22 @@ class Category(models.Model):
         return reverse("news:category", kwargs={"slug": self.slug})
 
 
+def published_condition(path=""):
+    """Items the public may see: published, their publication time has come
+    and their expiry time (if any) has not. As a Q of the items at `path`
+    ("items__" from a category) for annotations; published() filters by it."""
+    now = timezone.now()
+    return models.Q(
+        models.Q(**{f"{path}expires_at__isnull": True})
+        | models.Q(**{f"{path}expires_at__gt": now}),
+        **{f"{path}status": NewsItem.Status.PUBLISHED, f"{path}published_at__lte": now},
+    )
+
+
 class NewsItemQuerySet(models.QuerySet):
     def published(self):
-        """Items the public may see: published, their publication time has come
-        and their expiry time (if any) has not."""
-        now = timezone.now()
-        return self.filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now),
-            status=NewsItem.Status.PUBLISHED,
-            published_at__lte=now,
-        )
+        """Items the public may see (published_condition())."""
+        return self.filter(published_condition())
 
     def at_address(self, year, slug):
         """The item at /news/<year>/<slug>/, or the one that address led to

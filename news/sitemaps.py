@@ -1,12 +1,12 @@
 """The news app's sections of /sitemap.xml (portal_site/urls.py composes the apps')."""
 
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.db.models.functions import Greatest
 from django.urls import reverse
 
 from common.sitemaps import NamedPagesSitemap, SiteUrlSitemap
 
-from .models import Category, Document, DocumentSeries, NewsItem
+from .models import Category, DocumentSeries, NewsItem, published_condition
 
 
 def last_change(path="", published=None):
@@ -51,7 +51,7 @@ class CategorySitemap(SiteUrlSitemap):
     changefreq = "weekly"
 
     def items(self):
-        published = Q(items__in=NewsItem.objects.published())
+        published = published_condition("items__")
         return list(Category.objects.annotate(lastmod=last_change("items__", published)))
 
     def lastmod(self, category):
@@ -64,7 +64,7 @@ class DocumentSeriesSitemap(SiteUrlSitemap):
     changefreq = "monthly"
 
     def items(self):
-        published = Q(versions__in=Document.objects.published())
+        published = published_condition("versions__item__")
         series = DocumentSeries.objects.annotate(lastmod=last_change("versions__item__", published))
         return list(series.filter(lastmod__isnull=False))
 

@@ -1,9 +1,8 @@
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
@@ -14,7 +13,7 @@ from common.page_cache import has_session, public_page
 from common.pagination import CountlessPaginator
 
 from .forms import SearchForm
-from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem
+from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, published_condition
 from .search import MAX_RESULTS, custom_query_plans, search, with_snippets
 
 LATEST_COUNT = 10
@@ -24,8 +23,7 @@ CATEGORIES_TRAIL = [*NEWS_TRAIL, ("Categories", reverse_lazy("news:categories"))
 
 def categories_with_counts():
     """Every category, in display order, with its number of published items."""
-    published = Q(items__status=NewsItem.Status.PUBLISHED, items__published_at__lte=timezone.now())
-    return Category.objects.annotate(count=Count("items", filter=published))
+    return Category.objects.annotate(count=Count("items", filter=published_condition("items__")))
 
 
 def years_with_counts():

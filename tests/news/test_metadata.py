@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from django.utils import timezone
 
 from news.models import Category, NewsItem
 
@@ -158,6 +159,15 @@ def test_categories_index_lists_descriptions_and_counts(
     assert 'href="/news/category/update/">Update</a>' in html and "2 items" in html
     assert "Monthly figures." in html and "1 item ·" in html
     assert 'href="/news/category/"' in client.get("/news/").text
+
+
+def test_categories_index_counts_what_the_public_sees(client, make_item, category):
+    """Expired and scheduled items are not counted: the one rule, published()."""
+    make_item()
+    make_item(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    make_item(published_at=timezone.now() + datetime.timedelta(days=1))
+    categories = client.get("/news/category/").context["categories"]
+    assert [(c.slug, c.count) for c in categories] == [("update", 1)]
 
 
 def test_favicon_and_touch_icon(client, make_item):
