@@ -53,7 +53,7 @@ def parse_seed_page(text):
 
 
 @transaction.atomic
-def load_demo_content(path=SEED_PAGE):
+def load_demo_items(path=SEED_PAGE):
     """Create or update the seed page's items. Running it twice changes nothing."""
     year, seed_items = parse_seed_page(Path(path).read_text(encoding="utf-8"))
     categories = {}

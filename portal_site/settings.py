@@ -481,7 +481,7 @@ PUBLIC_PAGE_CHANGE_TIMERS = [
 # What `manage.py load_demo_content` loads, in order: {what: the app's loader,
 # which creates or updates its demo rows and returns (created, total)}.
 DEMO_CONTENT = {
-    "news items": "news.demo.load_demo_content",
+    "news items": "news.demo.load_demo_items",
     "maintenance notices": "maintenance.demo.load_demo_notices",
     "standing pages": "pages.demo.load_demo_pages",
 }
