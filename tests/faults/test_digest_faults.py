@@ -10,6 +10,7 @@ import datetime
 import time
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.db import connection
 from django.utils import timezone
@@ -19,7 +20,7 @@ from newsletter import sending
 from newsletter.models import Delivery, Digest, Subscriber
 from tests.helpers import require, wait_until
 
-from .conftest import manage, site_environment
+from .conftest import ADMIN_PASSWORD, manage, site_environment
 from .test_outages import Browser, run_admin_action
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -78,7 +79,11 @@ def test_broker_stopped_while_an_item_is_published(
     test_database_url, categories, redis_server, smtp_server, start_site, start_worker
 ):
     audience(categories, "immediate")
-    User.objects.create_superuser("admin", password="fault-test-admin-password")
+    # The site's process checks passwords with the production hasher, not the
+    # tests' fast one (tests/conftest.py).
+    admin = User.objects.create_superuser("admin")
+    admin.password = make_password(ADMIN_PASSWORD, hasher="pbkdf2_sha256")
+    admin.save()
     # Written ten minutes ago, so that the immediate digest's batch window
     # (5 minutes, plus a minute for publishing to commit) has closed on it.
     draft = NewsItem.objects.create(
