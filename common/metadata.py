@@ -9,6 +9,7 @@ import json
 
 from django.conf import settings
 from django.templatetags.static import static
+from django.urls import reverse_lazy
 from django.utils.safestring import mark_safe
 
 from .site_url import absolute_url
@@ -16,17 +17,24 @@ from .site_url import absolute_url
 # As django.utils.html.json_script escapes: the JSON cannot end the script
 # element or open a comment, whatever an item's title says.
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+# The site's logo: the organisation's in JSON-LD, the image of its articles
+# and of social previews.
+LOGO = "img/touch-icon.png"
+# Where every trail of breadcrumbs begins.
+HOME = ("Home", reverse_lazy("home"))
 
 
-def page_meta(title, description="", breadcrumbs=(), article=None):
+def page_meta(title, description="", breadcrumbs=(), article=None, home=False):
     """The `meta` context of a page: its title, description, trail of
-    (name, path) pairs (the last one the page itself) and, for an item's
-    page, the NewsItem it shows."""
+    (name, path) pairs below the home page (the last one the page itself),
+    for an item's page the NewsItem it shows, and for the home page
+    (`home`) the site and its publisher (JSON-LD WebSite and Organization)."""
     return {
         "title": title,
         "description": description,
-        "breadcrumbs": list(breadcrumbs),
+        "breadcrumbs": [HOME, *breadcrumbs] if breadcrumbs else [],
         "article": article,
+        "home": home,
     }
 
 
@@ -35,13 +43,35 @@ def json_ld(data):
     return mark_safe(json.dumps(data, ensure_ascii=False).translate(JSON_SCRIPT_ESCAPES))
 
 
+def logo_url():
+    return absolute_url(static(LOGO))
+
+
 def organisation():
     return {
         "@type": "Organization",
+        "@id": settings.SITE_URL + "/#organization",
         "name": settings.SITE_NAME,
         "url": settings.SITE_URL + "/",
-        "logo": {"@type": "ImageObject", "url": absolute_url(static("img/touch-icon.png"))},
+        "logo": {"@type": "ImageObject", "url": logo_url()},
     }
+
+
+def website():
+    """The site and its publisher, as the home page describes them."""
+    return [
+        {"@context": "https://schema.org", **organisation()},
+        {
+            "@context": "https://schema.org",
+            "@type": "WebSite",
+            "@id": settings.SITE_URL + "/#website",
+            "name": settings.SITE_NAME,
+            "url": settings.SITE_URL + "/",
+            "description": settings.SITE_DESCRIPTION,
+            "inLanguage": "en-GB",
+            "publisher": {"@id": organisation()["@id"]},
+        },
+    ]
 
 
 def breadcrumb_list(trail):
@@ -62,8 +92,9 @@ def news_article(item, url):
         "@type": "NewsArticle",
         "headline": item.title[:110],
         "description": item.summary,
+        "image": [logo_url()],
         "datePublished": item.published_at.isoformat(),
-        "dateModified": max(item.updated_at, item.published_at).isoformat(),
+        "dateModified": item.last_modified.isoformat(),
         "author": [author],
         "publisher": organisation(),
         "mainEntityOfPage": url,
@@ -85,7 +116,7 @@ def page_metadata(request, meta):
     description = (meta.get("description") or settings.SITE_DESCRIPTION).strip()
     if len(description) > 200:
         description = description[:197].rsplit(" ", 1)[0] + "…"
-    scripts = []
+    scripts = [json_ld(data) for data in website()] if meta.get("home") else []
     article = meta.get("article")
     if article is not None:
         scripts.append(json_ld(news_article(article, canonical)))
@@ -98,6 +129,6 @@ def page_metadata(request, meta):
         "description": description,
         "type": "article" if article is not None else "website",
         "article": article,
-        "image": absolute_url(static("img/touch-icon.png")),
+        "image": logo_url(),
         "json_ld": scripts,
     }

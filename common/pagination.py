@@ -20,7 +20,10 @@ class CountlessPaginator(Paginator):
     max_pages = 10_000
 
     def validate_number(self, number):
-        return self._validate_number(number, self.max_pages)
+        # Django's own check of a page number, against the bound instead of a
+        # count: a paginator of max_pages one-row pages over a range (no query).
+        bounds = Paginator(range(self.max_pages), 1, error_messages=self.error_messages)
+        return bounds.validate_number(number)
 
     def page(self, number):
         number = self.validate_number(number)

@@ -5,6 +5,7 @@ import datetime
 from django.db import transaction
 from django.utils import timezone
 
+from common.demo_content import create_or_update
 from news.models import NewsItem
 
 from .models import MaintenanceNotice
@@ -62,12 +63,6 @@ def load_demo_notices():
             "status": MaintenanceNotice.Status.PUBLISHED,
             **services,
         }
-        notice = MaintenanceNotice.objects.filter(title=title).first()
-        if notice is None:
-            MaintenanceNotice.objects.create(title=title, **values)
-            created += 1
-        elif any(getattr(notice, field) != value for field, value in values.items()):
-            for field, value in values.items():
-                setattr(notice, field, value)
-            notice.save()
+        _, made, _ = create_or_update(MaintenanceNotice, {"title": title}, values)
+        created += made
     return created, len(SEED_WINDOWS)

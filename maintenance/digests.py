@@ -5,7 +5,7 @@ import datetime
 from common.site_url import absolute_url
 
 from .selectors import announced_since
-from .wording import window
+from .wording import unavailability
 
 
 def upcoming_maintenance(digest):
@@ -18,8 +18,7 @@ def upcoming_maintenance(digest):
         {
             "title": notice.title,
             "url": absolute_url(notice.get_absolute_url()),
-            "text": f"{notice.services_label[:1].upper()}{notice.services_label[1:]} will be "
-            f"unavailable {window(notice.starts_at, notice.ends_at, with_year=True)}.",
+            "text": unavailability(notice, uk_time=False),
         }
         for notice in notices
     ]

@@ -13,10 +13,7 @@ from .models import MaintenanceNotice
 from .wording import unavailability
 
 PAST_COUNT = 20
-LIST_TRAIL = [
-    ("Home", reverse_lazy("home")),
-    ("Planned maintenance", reverse_lazy("maintenance:list")),
-]
+LIST_TRAIL = [("Planned maintenance", reverse_lazy("maintenance:list"))]
 
 
 def published_notices():

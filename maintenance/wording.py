@@ -2,6 +2,7 @@
 in the site's time zone (Europe/London), as GOV.UK writes times."""
 
 from django.utils import timezone
+from django.utils.text import capfirst
 
 
 def clock(moment):
@@ -47,10 +48,10 @@ def banner_sentence(notice, now=None):
     )
 
 
-def unavailability(notice):
+def unavailability(notice, uk_time=True):
     """“All Claims Portal services will be unavailable from … (UK time).”"""
-    services = notice.services_label
+    zone = " (UK time)" if uk_time else ""
     return (
-        f"{services[0].upper()}{services[1:]} will be unavailable "
-        f"{window(notice.starts_at, notice.ends_at, with_year=True)} (UK time)."
+        f"{capfirst(notice.services_label)} will be unavailable "
+        f"{window(notice.starts_at, notice.ends_at, with_year=True)}{zone}."
     )

@@ -10,6 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from common.demo_content import create_or_update
+
 from .models import Category, Document, DocumentSeries, NewsItem
 
 SEED_PAGE = Path(__file__).parent / "demo" / "news-and-updates-2020.txt"
@@ -51,7 +53,7 @@ def parse_seed_page(text):
 
 
 @transaction.atomic
-def load_demo_content(path=SEED_PAGE):
+def load_demo_items(path=SEED_PAGE):
     """Create or update the seed page's items. Running it twice changes nothing."""
     year, seed_items = parse_seed_page(Path(path).read_text(encoding="utf-8"))
     categories = {}
@@ -73,23 +75,22 @@ def load_demo_content(path=SEED_PAGE):
             # The seed page has only summaries: the item page shows it once, as its lead.
             "body": "",
             "status": NewsItem.Status.PUBLISHED,
+            # At 9am; items sharing a date a minute apart, the page's first the
+            # newest, so that no two entries of a feed were updated at the same
+            # instant (the Atom validator's warning).
             "published_at": timezone.make_aware(
                 datetime.datetime.combine(seed.date, datetime.time(9, 0))
-            ),
+            )
+            - datetime.timedelta(minutes=position),
             "position": position,
         }
-        item = NewsItem.objects.filter(archive_year=year, slug=slug).first()
-        if item is None:
-            item = NewsItem.objects.create(archive_year=year, slug=slug, **values)
-            created += 1
-        elif any(getattr(item, field) != value for field, value in values.items()):
-            for field, value in values.items():
-                setattr(item, field, value)
-            item.save()
-        else:
-            continue
-        # The item last changed when the seed page published it, not when it was loaded.
-        NewsItem.objects.filter(pk=item.pk).update(updated_at=values["published_at"])
+        item, made, changed = create_or_update(
+            NewsItem, {"archive_year": year, "slug": slug}, values
+        )
+        created += made
+        if changed:
+            # The item last changed when the seed page published it, not when it was loaded.
+            NewsItem.objects.filter(pk=item.pk).update(updated_at=values["published_at"])
     load_insurer_index(year)
     return created, len(seed_items)
 

@@ -5,7 +5,6 @@ import mimetypes
 from django.conf import settings
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
-from django.urls import reverse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView
@@ -106,7 +105,7 @@ class SeriesView(DetailView):
         meta = page_meta(
             series.title,
             series.description or f"Every version of {series.title}.",
-            breadcrumbs=[("Home", reverse("home")), (series.title, series.get_absolute_url())],
+            breadcrumbs=[(series.title, series.get_absolute_url())],
         )
         return super().get_context_data(versions=versions, meta=meta, **kwargs)
 

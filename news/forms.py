@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import FIRST_YEAR, LAST_YEAR, Category, Document
+from .models import FIRST_YEAR, LAST_YEAR, Category
 
 
 class SearchForm(forms.Form):
@@ -28,8 +28,3 @@ class SearchForm(forms.Form):
         },
     )
 
-
-class DocumentForm(forms.ModelForm):
-    class Meta:
-        model = Document
-        fields = ["title", "file", "position"]

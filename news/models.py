@@ -39,16 +39,30 @@ class Category(models.Model):
         return reverse("news:category", kwargs={"slug": self.slug})
 
 
+def published_condition(path=""):
+    """Items the public may see: published, their publication time has come
+    and their expiry time (if any) has not. As a Q of the items at `path`
+    ("items__" from a category) for annotations; published() filters by it."""
+    now = timezone.now()
+    return models.Q(
+        models.Q(**{f"{path}expires_at__isnull": True})
+        | models.Q(**{f"{path}expires_at__gt": now}),
+        **{f"{path}status": NewsItem.Status.PUBLISHED, f"{path}published_at__lte": now},
+    )
+
+
 class NewsItemQuerySet(models.QuerySet):
     def published(self):
-        """Items the public may see: published, their publication time has come
-        and their expiry time (if any) has not."""
-        now = timezone.now()
-        return self.filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now),
-            status=NewsItem.Status.PUBLISHED,
-            published_at__lte=now,
-        )
+        """Items the public may see (published_condition())."""
+        return self.filter(published_condition())
+
+    def at_address(self, year, slug):
+        """The item at /news/<year>/<slug>/, or the one that address led to
+        before its year or slug changed (OldAddress), or None."""
+        found = self.filter(archive_year=year, slug=slug).first()
+        if found is None:
+            found = self.filter(old_addresses__archive_year=year, old_addresses__slug=slug).first()
+        return found
 
     def for_listing(self):
         """Items with their category, without the body, in one query (feeds, emails)."""
@@ -220,6 +234,12 @@ class NewsItem(ReviewedModel):
             and self.published_at <= now
             and (self.expires_at is None or self.expires_at > now)
         )
+
+    @property
+    def last_modified(self):
+        """When what the public sees last changed: the last save, or the
+        publication if that came later (a scheduled item)."""
+        return max(self.updated_at, self.published_at)
 
     @property
     def has_expired(self):

@@ -41,11 +41,13 @@ def search_vector():
 
 
 @contextlib.contextmanager
-def planned_for_its_words():
-    """Plan searches for their actual words. The site plans repeated queries
-    once per connection (DATABASE_PREPARED_STATEMENTS); a plan made without the
-    words cannot tell a rare word, for which the GIN index is the way, from a
-    common one, and PostgreSQL then reads the whole table."""
+def custom_query_plans():
+    """Within the block (a transaction), PostgreSQL plans each query for its
+    parameters (plan_cache_mode = force_custom_plan): searches are planned for
+    their actual words. The site otherwise plans repeated queries once per
+    connection (DATABASE_PREPARED_STATEMENTS); a plan made without the words
+    cannot tell a rare word, for which the GIN index is the way, from a common
+    one, and PostgreSQL then reads the whole table."""
     if connection.vendor != "postgresql":
         yield
         return

@@ -1,9 +1,20 @@
-from django.db.models import Max, Q
+"""The news app's sections of /sitemap.xml (portal_site/urls.py composes the apps')."""
+
+from django.db.models import Max
+from django.db.models.functions import Greatest
 from django.urls import reverse
 
-from common.sitemaps import SiteUrlSitemap
+from common.sitemaps import NamedPagesSitemap, SiteUrlSitemap
 
-from .models import Category, NewsItem
+from .models import Category, DocumentSeries, NewsItem, published_condition
+
+
+def last_change(path="", published=None):
+    """The newest NewsItem.last_modified among the items at `path` (an
+    aggregate; `published` filters them)."""
+    return Greatest(
+        Max(f"{path}updated_at", filter=published), Max(f"{path}published_at", filter=published)
+    )
 
 
 class NewsItemSitemap(SiteUrlSitemap):
@@ -11,11 +22,11 @@ class NewsItemSitemap(SiteUrlSitemap):
     limit = 5000
 
     def items(self):
-        fields = ["slug", "archive_year", "updated_at"]
+        fields = ["slug", "archive_year", "updated_at", "published_at"]
         return NewsItem.objects.published().only(*fields).order_by("pk")
 
     def lastmod(self, item):
-        return item.updated_at
+        return item.last_modified
 
 
 class YearSitemap(SiteUrlSitemap):
@@ -25,7 +36,7 @@ class YearSitemap(SiteUrlSitemap):
         return list(
             NewsItem.objects.published()
             .values("archive_year")
-            .annotate(lastmod=Max("updated_at"))
+            .annotate(lastmod=last_change())
             .order_by("-archive_year")
         )
 
@@ -40,26 +51,31 @@ class CategorySitemap(SiteUrlSitemap):
     changefreq = "weekly"
 
     def items(self):
-        published = Q(items__in=NewsItem.objects.published())
-        return list(Category.objects.annotate(lastmod=Max("items__updated_at", filter=published)))
+        published = published_condition("items__")
+        return list(Category.objects.annotate(lastmod=last_change("items__", published)))
 
     def lastmod(self, category):
         return category.lastmod
 
 
-class PageSitemap(SiteUrlSitemap):
-    changefreq = "daily"
+class DocumentSeriesSitemap(SiteUrlSitemap):
+    """/documents/<series>/ of every series with a published version."""
+
+    changefreq = "monthly"
 
     def items(self):
-        return ["home", "news:index", "newsletter:signup"]
+        published = published_condition("versions__item__")
+        series = DocumentSeries.objects.annotate(lastmod=last_change("versions__item__", published))
+        return list(series.filter(lastmod__isnull=False))
 
-    def location(self, name):
-        return reverse(name)
+    def lastmod(self, series):
+        return series.lastmod
 
 
 sitemaps = {
-    "pages": PageSitemap,
+    "news": NamedPagesSitemap("news:index", "news:categories"),
     "items": NewsItemSitemap,
     "years": YearSitemap,
     "categories": CategorySitemap,
+    "documents": DocumentSeriesSitemap,
 }

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, views
+from . import feeds, legacy_urls, views
 
 app_name = "news"
 
@@ -16,12 +16,5 @@ urlpatterns = [
     path("<int:year>/", views.YearArchiveView.as_view(), name="year"),
     path("<int:year>/<slug:slug>/", views.NewsItemView.as_view(), name="item"),
     # The real site's older addresses.
-    path(
-        "news-and-updates-<int:year>/",
-        views.LegacyRedirectView.as_view(pattern_name="news:year"),
-    ),
-    path(
-        "news-and-updates-<int:year>/<slug:slug>/",
-        views.LegacyRedirectView.as_view(pattern_name="news:item"),
-    ),
+    *legacy_urls.yearly_patterns,
 ]

@@ -1,9 +1,8 @@
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
@@ -14,18 +13,17 @@ from common.page_cache import has_session, public_page
 from common.pagination import CountlessPaginator
 
 from .forms import SearchForm
-from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress
-from .search import MAX_RESULTS, planned_for_its_words, search, with_snippets
+from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, published_condition
+from .search import MAX_RESULTS, custom_query_plans, search, with_snippets
 
 LATEST_COUNT = 10
-NEWS_TRAIL = [("Home", reverse_lazy("home")), ("News and updates", reverse_lazy("news:index"))]
+NEWS_TRAIL = [("News and updates", reverse_lazy("news:index"))]
 CATEGORIES_TRAIL = [*NEWS_TRAIL, ("Categories", reverse_lazy("news:categories"))]
 
 
 def categories_with_counts():
     """Every category, in display order, with its number of published items."""
-    published = Q(items__status=NewsItem.Status.PUBLISHED, items__published_at__lte=timezone.now())
-    return Category.objects.annotate(count=Count("items", filter=published))
+    return Category.objects.annotate(count=Count("items", filter=published_condition("items__")))
 
 
 def years_with_counts():
@@ -44,7 +42,8 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         latest = NewsItem.objects.published().listing()[:LATEST_COUNT]
-        return super().get_context_data(latest_items=latest, **kwargs)
+        meta = page_meta(settings.SITE_NAME, home=True)
+        return super().get_context_data(latest_items=latest, meta=meta, **kwargs)
 
 
 @method_decorator(public_page(query_params=()), name="dispatch")
@@ -139,24 +138,16 @@ class NewsItemView(DetailView):
         return items if self.can_preview() else items.published()
 
     def get_object(self, queryset=None):
-        queryset = self.get_queryset()
-        try:
-            return queryset.get(archive_year=self.kwargs["year"], slug=self.kwargs["slug"])
-        except NewsItem.DoesNotExist:
-            raise Http404("No news item has that address.") from None
+        item = self.get_queryset().at_address(self.kwargs["year"], self.kwargs["slug"])
+        if item is None:
+            raise Http404("No news item has that address.")
+        return item
 
     def get(self, request, *args, **kwargs):
-        try:
-            return super().get(request, *args, **kwargs)
-        except Http404:
-            old = (
-                OldAddress.objects.filter(archive_year=kwargs["year"], slug=kwargs["slug"])
-                .select_related("item")
-                .first()
-            )
-            if old is None or not (old.item.is_public or self.can_preview()):
-                raise
-            return redirect(old.item, permanent=True)
+        self.object = self.get_object()
+        if (self.object.archive_year, self.object.slug) != (kwargs["year"], kwargs["slug"]):
+            return redirect(self.object, permanent=True)  # a former address
+        return self.render_to_response(self.get_context_data(object=self.object))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -206,7 +197,7 @@ class SearchView(ListView):
             self.object_list = NewsItem.objects.none()
             context = self.get_context_data()
             return self.render_to_response(context, status=400)
-        with planned_for_its_words():  # the page's queries run in get_context_data()
+        with custom_query_plans():  # the page's queries run in get_context_data()
             return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
@@ -229,8 +220,24 @@ class SearchView(ListView):
         return context
 
 
-class LegacyRedirectView(RedirectView):
-    """The real site's older addresses, sent permanently to the canonical one."""
-
+# The real site's older addresses, sent permanently to the canonical one when
+# there is one, and a 404 of their own otherwise (not a redirect to a 404).
+@method_decorator(public_page(query_params=()), name="dispatch")
+class LegacyYearRedirectView(RedirectView):
     permanent = True
-    query_string = False
+
+    def get_redirect_url(self, year):
+        if not NewsItem.objects.published().filter(archive_year=year).exists():
+            raise Http404("There is no news for that year.")
+        return reverse("news:year", args=[year])
+
+
+@method_decorator(public_page(query_params=()), name="dispatch")
+class LegacyItemRedirectView(RedirectView):
+    permanent = True
+
+    def get_redirect_url(self, year, slug):
+        item = NewsItem.objects.published().at_address(year, slug)
+        if item is None:
+            raise Http404("No news item has that address.")
+        return item.get_absolute_url()

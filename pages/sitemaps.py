@@ -1,3 +1,5 @@
+"""The standing pages' section of /sitemap.xml (portal_site/urls.py composes the apps')."""
+
 from common.sitemaps import SiteUrlSitemap
 
 from .models import StandingPage
@@ -11,3 +13,6 @@ class StandingPageSitemap(SiteUrlSitemap):
 
     def lastmod(self, page):
         return page.updated_at
+
+
+sitemaps = {"pages": StandingPageSitemap}

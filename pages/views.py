@@ -18,6 +18,6 @@ class StandingPageView(DetailView):
         meta = page_meta(
             page.title,
             page.summary,
-            breadcrumbs=[("Home", "/"), (page.title, page.get_absolute_url())],
+            breadcrumbs=[(page.title, page.get_absolute_url())],
         )
         return super().get_context_data(meta=meta, **kwargs)

@@ -52,7 +52,7 @@ SITE_DESCRIPTION = os.environ.get(
 )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "portal_site.apps.PortalAdminConfig",  # django.contrib.admin with the site's policy
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -79,7 +79,6 @@ MIDDLEWARE = [
     # Public pages carry no secret, so compressing them is safe (no BREACH).
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
-    "portal_site.middleware.AdminContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -390,7 +389,8 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
-# CKEditor 5 styles its UI with inline style attributes, so admin pages allow them.
+# CKEditor 5 styles its UI with inline style attributes, so admin pages allow
+# them (portal_site.admin.PortalAdminSite).
 ADMIN_CSP = {
     **SECURE_CSP,
     "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
@@ -478,6 +478,13 @@ PUBLIC_PAGE_CHANGE_TIMERS = [
     "news.selectors.seconds_until_next_publication",
     "maintenance.selectors.seconds_until_next_change",
 ]
+# What `manage.py load_demo_content` loads, in order: {what: the app's loader,
+# which creates or updates its demo rows and returns (created, total)}.
+DEMO_CONTENT = {
+    "news items": "news.demo.load_demo_items",
+    "maintenance notices": "maintenance.demo.load_demo_notices",
+    "standing pages": "pages.demo.load_demo_pages",
+}
 
 # Maintenance notices: how long before a window the site-wide banner appears
 # (each notice may set its own moment).

@@ -1,24 +1,39 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from common.page_cache import public_page
+from common.sitemaps import NamedPagesSitemap, sitemap_index
+from maintenance.sitemaps import sitemaps as maintenance_sitemaps
 from maintenance.views import maintenance_calendar
 from news.downloads import editor_image
-from news.sitemaps import sitemaps
+from news.sitemaps import sitemaps as news_sitemaps
 from news.uploads import upload_editor_image
 from news.views import HomeView
-from pages.sitemaps import StandingPageSitemap
+from newsletter.sitemaps import sitemaps as newsletter_sitemaps
+from pages.sitemaps import sitemaps as pages_sitemaps
 
 from . import views
 
+# Each app lists its own public pages.
+sitemaps = {
+    "home": NamedPagesSitemap("home"),
+    **news_sitemaps,
+    **maintenance_sitemaps,
+    **newsletter_sitemaps,
+    **pages_sitemaps,
+}
+
+
+def public_template(template_name, content_type):
+    """A public page that is one template (robots.txt, print.css)."""
+    view = TemplateView.as_view(template_name=template_name, content_type=content_type)
+    return public_page(view, query_params=())
+
+
 handler404 = "portal_site.views.page_not_found"
 handler500 = "common.guards.server_error"
-
-admin.site.site_header = f"{settings.SITE_NAME} news administration"
-admin.site.site_title = f"{settings.SITE_NAME} news"
 
 urlpatterns = [
     path("", HomeView.as_view(), name="home"),
@@ -35,18 +50,19 @@ urlpatterns = [
     path("ckeditor5/image_upload/", upload_editor_image, name="ck_editor_5_upload_file"),
     path(
         "sitemap.xml",
-        public_page(sitemap, query_params=("p",)),
-        {"sitemaps": {**sitemaps, "standing-pages": StandingPageSitemap}},
+        public_page(sitemap_index, query_params=()),
+        {"sitemaps": sitemaps, "section_url_name": "sitemap-section"},
         name="sitemap",
     ),
     path(
-        "robots.txt",
-        public_page(
-            TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
-            query_params=(),
-        ),
-        name="robots",
+        "sitemap-<slug:section>.xml",
+        public_page(sitemap, query_params=("p",)),
+        {"sitemaps": sitemaps},
+        name="sitemap-section",
     ),
+    path("robots.txt", public_template("robots.txt", "text/plain"), name="robots"),
+    # A template, for the site's address in printed links (templates/print.css).
+    path("print.css", public_template("print.css", "text/css"), name="print-stylesheet"),
     path("healthz/", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", views.favicon),

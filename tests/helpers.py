@@ -4,7 +4,9 @@ import datetime
 import os
 import socket
 import time
+import xml.etree.ElementTree as ET
 from unittest import mock
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -61,3 +63,21 @@ def member_of(group_name, name=None, email=False):
     )
     user.groups.add(Group.objects.get(name=group_name))
     return user
+
+
+SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+
+
+def sitemap_entries(client):
+    """{address: lastmod (text) or None} of every page in the sitemap: the
+    index at /sitemap.xml, then each section it lists."""
+    index = ET.fromstring(client.get("/sitemap.xml").content)
+    entries = {}
+    for location in index.findall("s:sitemap/s:loc", SITEMAP_NS):
+        address = urlsplit(location.text)
+        response = client.get(address.path, dict(parse_qsl(address.query)))
+        assert response.status_code == 200, location.text
+        for url in ET.fromstring(response.content).findall("s:url", SITEMAP_NS):
+            lastmod = url.find("s:lastmod", SITEMAP_NS)
+            entries[url.find("s:loc", SITEMAP_NS).text] = None if lastmod is None else lastmod.text
+    return entries

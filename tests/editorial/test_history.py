@@ -69,7 +69,7 @@ class TestExpiry:
         live_item.expires_at = expiry
         live_item.save()
         urls = ["/", "/news/", "/news/2020/", "/news/category/update/", "/news/feed/",
-                "/news/feed/atom/", "/sitemap.xml", "/news/search/?q=Insurer"]
+                "/news/feed/atom/", "/sitemap-items.xml", "/news/search/?q=Insurer"]
         for now, visible in [(expiry - datetime.timedelta(seconds=1), True), (expiry, False)]:
             monkeypatch.setattr(timezone, "now", lambda now=now: now)
             from django.core.cache import cache

@@ -1,15 +1,13 @@
 import datetime
 import html
-import xml.etree.ElementTree as ET
 
 import feedparser
 import pytest
 
 from news.models import NewsItem
+from tests.helpers import sitemap_entries
 
 pytestmark = pytest.mark.django_db
-
-SITEMAP_NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
 
 
 @pytest.fixture
@@ -46,12 +44,7 @@ def test_feeds_parse_without_errors_and_use_absolute_urls(client, items, url, ve
 
 
 def test_sitemap_lists_published_items_with_lastmod(client, items):
-    response = client.get("/sitemap.xml")
-    root = ET.fromstring(response.content)
-    entries = {
-        url.find("s:loc", SITEMAP_NS).text: url.find("s:lastmod", SITEMAP_NS)
-        for url in root.findall("s:url", SITEMAP_NS)
-    }
+    entries = sitemap_entries(client)
     assert "https://news.example.org/news/2020/first-foremost/" in entries
     assert entries["https://news.example.org/news/2020/first-foremost/"] is not None
     assert "https://news.example.org/news/2020/" in entries

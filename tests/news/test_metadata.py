@@ -1,10 +1,12 @@
 """Canonical links, descriptions, Open Graph and Twitter tags, JSON-LD, breadcrumbs,
 the categories index."""
 
+import datetime
 import json
 import re
 
 import pytest
+from django.utils import timezone
 
 from news.models import Category, NewsItem
 
@@ -40,6 +42,8 @@ def test_item_page_carries_news_article_and_breadcrumbs(client, make_item):
     assert article["publisher"]["name"] == "Claims Portal"
     assert article["author"] == [{"@type": "Person", "name": "Jo Bloggs"}]
     assert article["mainEntityOfPage"] == url
+    # Google recommends an image on every article: the site's logo.
+    assert article["image"] == [f"{SITE}/static/img/touch-icon.png"]
     trail = data["BreadcrumbList"]["itemListElement"]
     assert [(e["position"], e["name"]) for e in trail] == [
         (1, "Home"),
@@ -49,6 +53,34 @@ def test_item_page_carries_news_article_and_breadcrumbs(client, make_item):
     ]
     assert trail[2]["item"] == f"{SITE}/news/2020/"
     assert html.count('class="breadcrumbs"') == 1 and 'href="/news/2020/">2020</a>' in html
+
+
+def test_home_page_describes_the_site_and_its_publisher(client, make_item):
+    make_item()
+    data = json_ld(client.get("/").text)
+    organisation, website = data["Organization"], data["WebSite"]
+    assert organisation["@context"] == website["@context"] == "https://schema.org"
+    assert organisation["name"] == website["name"] == "Claims Portal"
+    assert organisation["url"] == website["url"] == f"{SITE}/"
+    assert organisation["logo"]["url"] == f"{SITE}/static/img/touch-icon.png"
+    assert website["publisher"] == {"@id": organisation["@id"]}
+    assert website["inLanguage"] == "en-GB"
+    # Other pages do not repeat it.
+    assert "WebSite" not in json_ld(client.get("/news/2020/").text)
+
+
+def test_a_scheduled_item_was_modified_no_earlier_than_published(client, make_item):
+    """Published after its last save (scheduled): its modification time is
+    its publication, in the JSON-LD and the Open Graph tags alike."""
+    item = make_item()
+    NewsItem.objects.filter(pk=item.pk).update(
+        updated_at=item.published_at - datetime.timedelta(days=2)
+    )
+    html = client.get(item.get_absolute_url()).text
+    published = item.published_at.isoformat()
+    assert json_ld(html)["NewsArticle"]["dateModified"] == published
+    modified = meta(html, "property", "article:modified_time")
+    assert datetime.datetime.fromisoformat(modified) == item.published_at
 
 
 def test_json_ld_cannot_end_its_script_element(client, make_item):
@@ -127,6 +159,15 @@ def test_categories_index_lists_descriptions_and_counts(
     assert 'href="/news/category/update/">Update</a>' in html and "2 items" in html
     assert "Monthly figures." in html and "1 item ·" in html
     assert 'href="/news/category/"' in client.get("/news/").text
+
+
+def test_categories_index_counts_what_the_public_sees(client, make_item, category):
+    """Expired and scheduled items are not counted: the one rule, published()."""
+    make_item()
+    make_item(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    make_item(published_at=timezone.now() + datetime.timedelta(days=1))
+    categories = client.get("/news/category/").context["categories"]
+    assert [(c.slug, c.count) for c in categories] == [("update", 1)]
 
 
 def test_favicon_and_touch_icon(client, make_item):

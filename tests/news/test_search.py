@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from news.models import Category, NewsItem
-from news.search import planned_for_its_words, search
+from news.search import custom_query_plans, search
 from tests.helpers import require
 
 pytestmark = pytest.mark.django_db
@@ -136,7 +136,7 @@ def test_explain_uses_the_gin_index(make_item, category):
     make_item(title="Helpdesk")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE news_newsitem")
-    with planned_for_its_words(), connection.cursor() as cursor:
+    with custom_query_plans(), connection.cursor() as cursor:
         # On a table this small the planner may prefer reading it whole; the
         # question here is whether the GIN index serves the search at all.
         cursor.execute("SET LOCAL enable_seqscan = off")

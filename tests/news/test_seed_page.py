@@ -4,8 +4,10 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import feedparser
 import pytest
 from django.core.management import call_command
+from django.utils.html import escape
 
 from news.demo import SEED_PAGE
 from news.models import NewsItem
@@ -96,3 +98,38 @@ def test_loading_twice_changes_nothing():
     before = list(NewsItem.objects.order_by("pk").values())
     call_command("load_demo_content", stdout=open("/dev/null", "w"))
     assert list(NewsItem.objects.order_by("pk").values()) == before
+
+
+def test_reloading_corrects_a_database_that_loaded_the_old_demo():
+    """The first demo repeated each summary as the body and published items of
+    one date at one instant; loading the demo again corrects both, in place."""
+    call_command("load_demo_content", stdout=open("/dev/null", "w"))
+    for item in NewsItem.objects.all():
+        NewsItem.objects.filter(pk=item.pk).update(
+            body=f"<p>{escape(item.summary)}</p>",
+            published_at=item.published_at.replace(hour=9, minute=0),
+        )
+    ids = set(NewsItem.objects.values_list("pk", flat=True))
+    call_command("load_demo_content", stdout=open("/dev/null", "w"))
+    assert set(NewsItem.objects.values_list("pk", flat=True)) == ids  # updated, not duplicated
+    assert not NewsItem.objects.exclude(body="").exists()
+    instants = list(NewsItem.objects.values_list("published_at", flat=True))
+    assert len(set(instants)) == len(instants) == 38
+
+
+def test_an_item_page_shows_the_summary_once(client):
+    call_command("load_demo_content", stdout=open("/dev/null", "w"))
+    item = NewsItem.objects.get(slug="attention-a2a-users")
+    html = client.get(item.get_absolute_url()).text
+    article = html[html.index("<article>") : html.index("</article>")]
+    assert article.count(escape(item.summary)) == 1
+    assert f'<p class="lead">{escape(item.summary)}</p>' in article
+
+
+def test_feed_entries_were_updated_at_distinct_instants_in_the_pages_order(client):
+    """W3C's feed validator warns of two entries with the same atom:updated."""
+    call_command("load_demo_content", stdout=open("/dev/null", "w"))
+    feed = feedparser.parse(client.get("/news/feed/atom/").content)
+    updated = [entry.updated_parsed for entry in feed.entries]
+    assert len(updated) == 20
+    assert updated == sorted(set(updated), reverse=True)  # distinct, newest first

@@ -154,9 +154,47 @@ class TestRedirects:
         assert response.status_code == 301
         assert response["Location"] == "/news/2020/scheduled-maintenance-notice/"
 
-    def test_old_year_page_redirects(self, client, item):
-        response = client.get("/news/news-and-updates-2020/")
+    @pytest.mark.parametrize(
+        "old_url",
+        [
+            "/news/news-and-updates-2020/",
+            "/news-and-updates/news-and-updates-2020/",
+            "/news-and-updates/2020/",
+        ],
+    )
+    def test_old_year_pages_redirect_permanently(self, client, item, old_url):
+        response = client.get(old_url)
         assert (response.status_code, response["Location"]) == (301, "/news/2020/")
+
+    @pytest.mark.parametrize(
+        "old_url",
+        [
+            "/news/news-and-updates-2020/no-such-item/",
+            "/news-and-updates/news-and-updates-2020/no-such-item/",
+            "/news-and-updates/2020/no-such-item/",
+            "/news/news-and-updates-2019/",
+            "/news-and-updates/news-and-updates-2019/",
+            "/news-and-updates/2019/",
+            "/news-and-updates/99999999999999999999/",
+        ],
+    )
+    def test_unknown_old_addresses_answer_404_themselves(self, client, item, old_url):
+        response = client.get(old_url)
+        assert response.status_code == 404 and "Location" not in response
+        assert "Page not found" in response.text
+
+    def test_old_address_of_a_moved_item_leads_straight_to_its_new_one(self, client, item):
+        item.slug = "maintenance"
+        item.archive_year = 2021
+        item.save()
+        response = client.get("/news-and-updates/2020/scheduled-maintenance-notice/")
+        assert (response.status_code, response["Location"]) == (301, "/news/2021/maintenance/")
+
+    def test_old_scheme_of_a_draft_is_not_revealed(self, client, item):
+        item.status = NewsItem.Status.DRAFT
+        item.save()
+        assert client.get("/news-and-updates/2020/scheduled-maintenance-notice/").status_code == 404
+        assert client.get("/news-and-updates/2020/").status_code == 404
 
     def test_changed_slug_and_year_keep_old_urls(self, client, item):
         item.slug = "maintenance"

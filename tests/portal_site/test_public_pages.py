@@ -15,7 +15,8 @@ pytestmark = pytest.mark.django_db
 
 PUBLIC_URLS = [
     "/", "/news/", "/news/2020/", "/news/category/update/", "/news/search/?q=portal",
-    "/news/feed/", "/news/feed/atom/", "/sitemap.xml", "/robots.txt", "/news/1999/",
+    "/news/feed/", "/news/feed/atom/", "/sitemap.xml", "/sitemap-items.xml", "/robots.txt",
+    "/print.css", "/news/1999/",
 ]
 COOKIE_JARS = {
     "none": {},
@@ -70,6 +71,18 @@ def test_not_found_pages_are_the_same_for_everyone_and_briefly_cacheable(publish
     assert response.status_code == 404
     assert "public" in response["Cache-Control"] and "s-maxage=60" in response["Cache-Control"]
     assert response.content == fetch("/news/2020/no-such-item/", {}).content
+
+
+def test_the_print_stylesheet_prints_links_within_the_site_as_absolute_addresses(
+    published, settings
+):
+    settings.SITE_URL = "https://news.example.org"
+    response = fetch("/print.css", {})
+    assert response["Content-Type"] == "text/css"
+    assert '.main a[href^="/"]::after { content: " (https://news.example.org" attr(href)' in (
+        response.text
+    )
+    assert '<link rel="stylesheet" href="/print.css" media="print">' in fetch("/", {}).text
 
 
 def test_html_is_compressed_for_browsers_that_accept_it(published):
