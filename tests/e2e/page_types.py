@@ -1,14 +1,9 @@
 """Every page type of the public site, with the demo content they show.
 
 The reflow, layout-shift, accessibility and cookie-audit browser tests loop
-over these addresses.
+over these addresses, and so does the Lighthouse run (.ci/lighthouse.py), which
+imports this module without Django.
 """
-
-from django.core.management import call_command
-
-from cookies import consent
-from cookies.defaults import install
-from cookies.models import ConsentPolicy, CookieCategory, CookieDeclaration
 
 PAGES = [
     "/",
@@ -32,6 +27,12 @@ PAGES = [
 
 def load_demo_site():
     """The default cookie policy and the demo content (live-server tests flush the database)."""
+    from django.core.management import call_command
+
+    from cookies import consent
+    from cookies.defaults import install
+    from cookies.models import ConsentPolicy, CookieCategory, CookieDeclaration
+
     install(CookieCategory, CookieDeclaration, ConsentPolicy)
     consent.forget_policy()
     with open("/dev/null", "w") as quiet:
