@@ -35,7 +35,9 @@ from tests.e2e.page_types import PAGES  # noqa: E402
 CLS_LIMIT = 0.05
 CHROMIUM = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
-CHROME_FLAGS = "--headless=new --no-sandbox --disable-gpu --password-store=basic --use-mock-keychain"
+CHROME_FLAGS = (
+    "--headless=new --no-sandbox --disable-gpu --password-store=basic --use-mock-keychain"
+)
 ANALYTICS_ID = "G-LIGHTHOUSE1"
 ANALYTICS_HOST = "googletagmanager.com"
 

@@ -23,7 +23,7 @@ def make_record(days_ago=0, **fields):
         consent_id=fields.pop("consent_id", uuid.uuid4()),
         created_at=timezone.now() - datetime.timedelta(days=days_ago),
         policy_version=1,
-        choices={"analytics": True},
+        choices=fields.pop("choices", {"analytics": True}),
         decision=fields.pop("decision", "accepted"),
         location="banner",
         javascript=False,
@@ -163,3 +163,31 @@ def test_beat_prunes_the_consent_log_daily(cookie_defaults, settings):
     recent = make_record(days_ago=729)
     prune_consent_log.apply()
     assert list(ConsentRecord.objects.all()) == [recent]
+
+
+def test_the_migration_classifies_earlier_choices_and_declares_the_pending_choice(
+    cookie_defaults,
+):
+    """0004: entries logged before decisions existed get one from their choices;
+    the banner's pending choice is declared as session storage."""
+    import importlib
+
+    from django.apps import apps
+
+    from cookies.models import CookieDeclaration
+
+    migration = importlib.import_module("cookies.migrations.0004_statistics_exception")
+    records = {
+        "accepted": make_record(choices={"analytics": True, "marketing": True}),
+        "rejected": make_record(choices={"analytics": False}),
+        "partly": make_record(choices={"analytics": True, "marketing": False}),
+    }
+    pending = CookieDeclaration.objects.get(name="cookie-consent-pending")
+    pending.storage = "cookie"
+    pending.save()
+    migration.classify_and_declare(apps, None)
+    for decision, record in records.items():
+        record.refresh_from_db()
+        assert record.decision == decision
+    assert CookieDeclaration.objects.get(name="cookie-consent-pending").storage == "session"
+    assert cookie_defaults["analytics"].statistics
