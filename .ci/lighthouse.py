@@ -112,25 +112,40 @@ def stored_choice_profile(base, profile):
         context.close()
 
 
-def lighthouse(url, profile, report):
-    """Lighthouse's CLS of `url` and whether the analytics tag was requested."""
+class AuditError(Exception):
+    pass
+
+
+def lighthouse(url, profile, report, attempts=3):
+    """Lighthouse's CLS of `url` and whether the analytics tag was requested.
+    A run whose trace Lighthouse could not read (it happens on a busy machine)
+    is made again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return lighthouse_once(url, profile, report)
+        except AuditError as error:
+            print(f"lighthouse: {url}: attempt {attempt}: {error}", flush=True)
+    raise SystemExit(f"lighthouse: {url}: no measurement in {attempts} attempts")
+
+
+def lighthouse_once(url, profile, report):
     flags = CHROME_FLAGS + (f" --user-data-dir={profile}" if profile else "")
     subprocess.run(
         [str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={report}",
          "--only-audits=cumulative-layout-shift,network-requests",
          f"--blocked-url-patterns=*{ANALYTICS_HOST}*",
          "--max-wait-for-load=30000", f"--chrome-flags={flags}",
+         "--ignore-status-code",  # the 404 page is a page type too
          *(["--disable-storage-reset"] if profile else [])],
         cwd=ROOT, env={**os.environ, "CHROME_PATH": CHROMIUM}, check=True, timeout=180,
     )
     result = json.loads(Path(report).read_text())
-    if result.get("runtimeError"):
-        raise SystemExit(f"lighthouse: {url}: {result['runtimeError']}")
-    requests = result["audits"]["network-requests"]["details"]["items"]
-    return (
-        result["audits"]["cumulative-layout-shift"]["numericValue"],
-        any(ANALYTICS_HOST in item["url"] for item in requests),
-    )
+    audits = result["audits"]
+    shift = audits["cumulative-layout-shift"]
+    if result.get("runtimeError") or "numericValue" not in shift:
+        raise AuditError(result.get("runtimeError") or shift.get("errorMessage"))
+    requests = audits["network-requests"].get("details", {}).get("items", [])
+    return shift["numericValue"], any(ANALYTICS_HOST in item["url"] for item in requests)
 
 
 def main():

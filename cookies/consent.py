@@ -31,7 +31,8 @@ from django.db import transaction
 from .models import ConsentPolicy, ConsentRecord, CookieDeclaration, StatisticsBasis
 
 SALT = "cookies.consent"
-POLICY_CACHE_KEY = "cookies:policy"
+# Versioned: a Policy cached by an earlier release (another shape) is never read.
+POLICY_CACHE_KEY = "cookies:policy:2"
 POLICY_CACHE_SECONDS = 300
 MAX_COOKIE_LENGTH = 1024
 # After saving on the cookies page (a form), that page shows a confirmation once.
