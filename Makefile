@@ -56,6 +56,14 @@ test-clock: install  ## the date-sensitive tests at fixed instants of the week, 
 			--now=$$now $(CLOCK_TESTS) $(PYTEST_ARGS); \
 	done
 
+# npm's packages (package.json, package-lock.json): Lighthouse. It drives
+# Debian's Chromium; nothing downloads a browser.
+node_modules/.package-lock.json: package.json package-lock.json
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
+
+lighthouse: install node_modules/.package-lock.json  ## Lighthouse's layout shift (CLS) of every page type, with and without a stored cookie choice
+	CHROME_PATH=/usr/bin/chromium $(BIN)/python .ci/lighthouse.py
+
 lint: install  ## ruff and Django's checks
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py check
@@ -70,4 +78,4 @@ bench: install  ## news pages against a constant page (needs PostgreSQL and Redi
 bench-newsletter: install  ## a digest to 10,000 and 100,000 subscribers against raw smtplib
 	$(BIN)/python bench/newsletter_digest.py
 
-.PHONY: help install run run-cached test test-fast test-clock lint worker bench bench-newsletter
+.PHONY: help install run run-cached test test-fast test-clock lighthouse lint worker bench bench-newsletter

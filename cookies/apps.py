@@ -1,4 +1,12 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def follow_statistics_basis(**kwargs):
+    """Every deploy runs migrate: a new COOKIE_STATISTICS_BASIS starts its policy version there."""
+    from .consent import follow_statistics_basis
+
+    follow_statistics_basis()
 
 
 class CookiesConfig(AppConfig):
@@ -7,3 +15,5 @@ class CookiesConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401
+
+        post_migrate.connect(follow_statistics_basis, sender=self)

@@ -9,23 +9,30 @@ only on private pages (/cookies/). A value that is missing, malformed,
 tampered with, too old, for an older policy version or silent about a category
 added since counts as no consent.
 
+Under COOKIE_STATISTICS_BASIS=exception, categories marked "statistics only"
+are on until the visitor objects (a "No" in the cookie); every other
+non-essential category needs a "Yes".
+
 Global Privacy Control (Sec-GPC: 1, or navigator.globalPrivacyControl in the
-browser) counts as a "No" to every non-essential category; only a "Yes" chosen
-on the cookies page overrides it.
+browser) counts as a "No" to every non-essential category, an objection to
+statistics; only a choice made on the cookies page overrides it.
 """
 
 import dataclasses
+import itertools
 import time
 import uuid
 
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
+from django.db import transaction
 
-from .models import ConsentPolicy, ConsentRecord, CookieCategory, CookieDeclaration
+from .models import ConsentPolicy, ConsentRecord, CookieDeclaration, StatisticsBasis
 
 SALT = "cookies.consent"
-POLICY_CACHE_KEY = "cookies:policy"
+# Versioned: a Policy cached by an earlier release (another shape) is never read.
+POLICY_CACHE_KEY = "cookies:policy:2"
 POLICY_CACHE_SECONDS = 300
 MAX_COOKIE_LENGTH = 1024
 # After saving on the cookies page (a form), that page shows a confirmation once.
@@ -41,29 +48,104 @@ def lifetime_seconds():
 
 
 @dataclasses.dataclass(frozen=True)
+class Category:
+    """A non-essential category as every page's banner and script see it."""
+
+    slug: str
+    name: str
+    # Runs under the statistics exception: without asking, until the visitor objects.
+    exception: bool
+    # What it stores, for the script to delete when it is refused:
+    # ({"name": "_ga_*", "storage": "cookie", "domain": "", "path": "/"}, ...)
+    stored: tuple = ()
+
+
+@dataclasses.dataclass(frozen=True)
 class Policy:
     """What every page's banner needs: the same for every visitor."""
 
     version: int
-    # (slug, name) of the non-essential categories that declare cookies, in order.
-    # A category declaring none (Marketing by default) is left out of the banner
-    # and of consent; once it declares a cookie everyone is asked again.
+    # The non-essential categories that declare cookies, in order. A category
+    # declaring none (Marketing by default) is left out of the banner, the
+    # cookies page's choices and consent; once it declares one everyone is
+    # asked again.
     optional: tuple
+    statistics_basis: str = StatisticsBasis.CONSENT
 
     @property
     def optional_slugs(self):
-        return tuple(slug for slug, _ in self.optional)
+        return tuple(category.slug for category in self.optional)
+
+    @property
+    def exception_slugs(self):
+        return tuple(category.slug for category in self.optional if category.exception)
+
+    @property
+    def notice(self):
+        """The banner tells (Object / Hide) rather than asks (Accept / Reject):
+        statistics run under the exception."""
+        return bool(self.exception_slugs)
+
+    def category(self, slug):
+        return next(category for category in self.optional if category.slug == slug)
+
+    # "analytics", "analytics and marketing": the categories a sentence of the
+    # banner or the cookies page is about.
+    @property
+    def names(self):
+        return _phrase(self.optional)
+
+    @property
+    def exception_names(self):
+        return _phrase(c for c in self.optional if c.exception)
+
+    @property
+    def consent_names(self):
+        return _phrase(c for c in self.optional if not c.exception)
+
+
+def _phrase(categories):
+    names = [category.name.lower() for category in categories]
+    return " and ".join(filter(None, [", ".join(names[:-1]), *names[-1:]]))
 
 
 def _load_policy():
-    version = ConsentPolicy.objects.values_list("version", flat=True).order_by("pk").first()
-    optional = tuple(
-        CookieCategory.objects.optional()
-        .with_declaration_count()
-        .filter(declaration_count__gt=0)
-        .values_list("slug", "name")
+    row = follow_statistics_basis()
+    under_exception = row.statistics_basis == StatisticsBasis.EXCEPTION
+    # One query: the declarations of optional categories, grouped by category
+    # in the categories' order (a category declaring nothing has no rows).
+    declarations = (
+        CookieDeclaration.objects.filter(category__required=False)
+        .select_related("category")
+        .order_by("category__order", "category__name", "order", "name")
     )
-    return Policy(version=version or 1, optional=optional)
+    optional = tuple(
+        Category(
+            slug=category.slug,
+            name=category.name,
+            exception=under_exception and category.statistics,
+            stored=tuple(
+                {"name": d.name, "storage": d.storage, "domain": d.domain, "path": d.path or "/"}
+                for d in declared
+            ),
+        )
+        for category, declared in itertools.groupby(declarations, key=lambda d: d.category)
+    )
+    return Policy(version=row.version, optional=optional, statistics_basis=row.statistics_basis)
+
+
+def follow_statistics_basis():
+    """The policy row, at a new version if COOKIE_STATISTICS_BASIS changed since
+    it was last read (also run after every migrate): a choice made under one
+    basis is never read under the other."""
+    policy = ConsentPolicy.current()
+    if policy.statistics_basis == settings.COOKIE_STATISTICS_BASIS:
+        return policy
+    with transaction.atomic():
+        policy = ConsentPolicy.objects.select_for_update().get(pk=policy.pk)
+        if policy.statistics_basis != settings.COOKIE_STATISTICS_BASIS:
+            policy = ConsentPolicy.bump(statistics_basis=settings.COOKIE_STATISTICS_BASIS)
+    return policy
 
 
 def current_policy():
@@ -83,6 +165,11 @@ class Consent:
     choices: dict
     # True when each category was chosen on the cookies page, not by the banner.
     per_category: bool = False
+
+    @property
+    def reference(self):
+        """The consent id as the visitor sees it on /cookies/ and staff search it in admin."""
+        return str(uuid.UUID(self.consent_id))
 
 
 def _valid_shape(data):
@@ -151,11 +238,17 @@ class Visitor:
         return None
 
     def accepted(self, slug):
+        """Whether the category's cookies may be set (static/js/cookie-state.js
+        decides the same in the browser)."""
         consent = self.consent
-        if consent is None or consent.choices.get(slug) is not True:
+        # Global Privacy Control is a "No" (an objection under the exception);
+        # only a choice on the cookies page overrides it.
+        if self.gpc and not (consent and consent.per_category):
             return False
-        # Global Privacy Control: only a "Yes" on the cookies page overrides it.
-        return not self.gpc or consent.per_category
+        choice = consent.choices.get(slug) if consent else None
+        if self.policy.category(slug).exception:
+            return choice is not False  # until the visitor objects
+        return choice is True
 
     def accepted_slugs(self):
         return [slug for slug in self.policy.optional_slugs if self.accepted(slug)]
@@ -169,12 +262,39 @@ def visitor(request):
     )
 
 
+# The banner's buttons: a question (consent) or a notice (the statistics exception).
+QUESTION_ACTIONS = ("accept", "reject")
+NOTICE_ACTIONS = ("object", "hide")
+
+
+def banner_actions(policy):
+    return NOTICE_ACTIONS if policy.notice else QUESTION_ACTIONS
+
+
 def banner_choices(action, request):
-    """What "accept" or "reject" in the banner means: under Global Privacy
-    Control (which hides the banner) even "accept" refuses everything."""
+    """What a banner button means for each category. "Hide" leaves statistics
+    on and accepts nothing else; under Global Privacy Control (which hides the
+    banner) every button refuses everything."""
     state = visitor(request)
-    accept = action == "accept" and not state.gpc
-    return {slug: accept for slug in state.policy.optional_slugs}
+    exception = set(state.policy.exception_slugs)
+    return {
+        slug: not state.gpc and (action == "accept" or (action == "hide" and slug in exception))
+        for slug in state.policy.optional_slugs
+    }
+
+
+def decision_for(choices, policy):
+    """What a choice amounts to, for the consent log's statistics."""
+    Decision = ConsentRecord.Decision
+    exception = set(policy.exception_slugs)
+    if any(choices.get(slug) is False for slug in exception):
+        return Decision.OBJECTED
+    asked = [value for slug, value in choices.items() if slug not in exception]
+    if policy.notice and not any(asked):
+        return Decision.NOT_OBJECTED
+    if all(asked):
+        return Decision.ACCEPTED
+    return Decision.REJECTED if not any(asked) else Decision.PARTLY
 
 
 class KeyReused(Exception):
@@ -209,6 +329,7 @@ def save(
         "policy_version": consent.version,
         "choices": consent.choices,
         "location": location,
+        "decision": decision_for(consent.choices, state.policy),
         "javascript": javascript,
         "gpc": state.gpc,
     }

@@ -1,5 +1,13 @@
 """The categories and cookies the site starts with (installed by a data migration)."""
 
+# Web storage, not a cookie: static/js/cookies.js keeps a banner choice here
+# until the site has saved it (the next page sends it again otherwise).
+PENDING_CHOICE = (
+    "cookie-consent-pending", "This site",
+    "Keeps a cookie choice you made until the site has saved it", "When you close your browser",
+    "session",
+)
+
 STRICTLY_NECESSARY = {
     "name": "Strictly necessary",
     "slug": "strictly-necessary",
@@ -18,17 +26,19 @@ STRICTLY_NECESSARY = {
          "Shows the confirmation once after you save your cookie settings", "1 minute"),
         ("messages", "This site", "Shows a message after you submit a form",
          "When you close your browser"),
+        PENDING_CHOICE,
     ],
 }
 ANALYTICS = {
     "name": "Analytics",
     "slug": "analytics",
     "required": False,
+    "statistics": True,
     "order": 10,
     "description": (
-        "With your permission, we use Google Analytics to collect data about how you use "
-        "this site. This information helps us to improve our service. Google is not allowed "
-        "to use or share our analytics data."
+        "We use Google Analytics to collect data about how you use this site. This "
+        "information helps us to improve our service. Google is not allowed to use or share "
+        "our analytics data."
     ),
     "declarations": [
         ("_ga", "Google", "Checks if you've visited the site before; this helps us count "
@@ -51,18 +61,31 @@ MARKETING = {
 CATEGORIES = [STRICTLY_NECESSARY, ANALYTICS, MARKETING]
 
 
+def _known(model, fields):
+    """The fields `model` has: an early migration's historical model lacks later ones."""
+    names = {field.name for field in model._meta.get_fields()}
+    return {name: value for name, value in fields.items() if name in names}
+
+
+def add_declaration(declaration_model, category, order, name, provider, purpose, duration,
+                    storage="cookie"):
+    declaration_model.objects.create(**_known(declaration_model, {
+        "category": category, "name": name, "provider": provider, "purpose": purpose,
+        "duration": duration, "order": order, "storage": storage,
+    }))
+
+
 def install(category_model, declaration_model, policy_model):
     """Create the defaults that are missing; takes the model classes so that the
     data migration can pass its historical models and tests the real ones."""
     for spec in CATEGORIES:
         fields = {k: v for k, v in spec.items() if k not in ("slug", "declarations")}
-        category, created = category_model.objects.get_or_create(slug=spec["slug"], defaults=fields)
+        category, created = category_model.objects.get_or_create(
+            slug=spec["slug"], defaults=_known(category_model, fields)
+        )
         if not created:
             continue
-        for order, (name, provider, purpose, duration) in enumerate(spec["declarations"]):
-            declaration_model.objects.create(
-                category=category, name=name, provider=provider, purpose=purpose,
-                duration=duration, order=order,
-            )
+        for order, declaration in enumerate(spec["declarations"]):
+            add_declaration(declaration_model, category, order, *declaration)
     if not policy_model.objects.exists():
         policy_model.objects.create(version=1)

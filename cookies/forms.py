@@ -1,28 +1,32 @@
 from django import forms
 
-from .models import CookieCategory
-
-YES_NO = [("yes", "Yes"), ("no", "No")]
 FIELD_PREFIX = "cookies-"
 
 
 class ConsentForm(forms.Form):
-    """The cookies page: Yes/No for each non-essential category that declares cookies."""
+    """The cookies page: a choice for each non-essential category that declares
+    cookies. Yes/No to accept it or, for statistics under the exception,
+    Yes/No to use it (No is an objection)."""
 
-    def __init__(self, *args, categories, initial_choices, **kwargs):
+    def __init__(self, *args, categories, initial_choices, exception_slugs=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.categories = list(categories)
         for category in self.categories:
+            name = category.name.lower()
+            if category.slug in exception_slugs:
+                label = f"Can we use {name} cookies to collect statistics?"
+                choices = [("yes", "Yes"), ("no", "No, I object")]
+                required = f"Select yes if we can use {name} cookies, or no if you object"
+            else:
+                label = f"Do you want to accept {name} cookies?"
+                choices = [("yes", "Yes"), ("no", "No")]
+                required = f"Select yes if you want to accept {name} cookies, or no if you do not"
             self.fields[FIELD_PREFIX + category.slug] = forms.ChoiceField(
-                label=f"Do you want to accept {category.name.lower()} cookies?",
-                choices=YES_NO,
+                label=label,
+                choices=choices,
                 initial="yes" if initial_choices.get(category.slug) else "no",
                 widget=forms.RadioSelect,
-                error_messages={
-                    "required": f"Select yes if you want to accept {category.name.lower()} "
-                    "cookies, or no if you do not",
-                    "invalid_choice": "Select yes or no",
-                },
+                error_messages={"required": required, "invalid_choice": "Select yes or no"},
             )
         self.unknown = sorted(
             key[len(FIELD_PREFIX):]
@@ -47,14 +51,3 @@ class ConsentForm(forms.Form):
     def rows(self):
         """(category, bound field) for the template."""
         return [(category, self[FIELD_PREFIX + category.slug]) for category in self.categories]
-
-
-def optional_categories():
-    return (
-        CookieCategory.objects.optional()
-        .with_declaration_count()
-        .filter(declaration_count__gt=0)
-    )
-
-
-__all__ = ["ConsentForm", "optional_categories", "FIELD_PREFIX"]

@@ -24,12 +24,8 @@ MAX_JSON_BYTES = 1024
 MAX_NEXT_LENGTH = 2000
 FLASH_SECONDS = 60
 
-ACCEPTED_MESSAGE = (
-    "You've accepted additional cookies. You can change your cookie settings at any time."
-)
-REJECTED_MESSAGE = (
-    "You've rejected additional cookies. You can change your cookie settings at any time."
-)
+# The banner's buttons → the outcome its script shows (templates/cookies/_banner.html).
+OUTCOMES = {"accept": "accepted", "reject": "rejected", "object": "objected", "hide": "hidden"}
 
 
 def same_site_path(request, url):
@@ -84,7 +80,7 @@ def _idempotency_key(request):
 
 
 def _json_action(request):
-    """"accept" or "reject" from the banner's JSON request, or BadConsent."""
+    """"accept", "reject", "object" or "hide" from the banner's JSON request, or BadConsent."""
     if request.content_type != "application/json":
         raise BadConsent("Send JSON (Content-Type: application/json).")
     # Refuse a large body before reading it.
@@ -95,18 +91,29 @@ def _json_action(request):
         data = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise BadConsent("The request is not valid JSON.") from None
-    if not isinstance(data, dict) or set(data) != {"cookies"}:
-        raise BadConsent('Send {"cookies": "accept"} or {"cookies": "reject"}.')
-    if data["cookies"] not in ("accept", "reject"):
-        raise BadConsent('"cookies" must be "accept" or "reject".')
-    return data["cookies"]
+    action = data.get("cookies") if isinstance(data, dict) and set(data) == {"cookies"} else None
+    if not isinstance(action, str) or action not in OUTCOMES:
+        raise BadConsent('Send {"cookies": "accept"}, or "reject", "object" or "hide".')
+    return action
+
+
+def within_consent_limit(request):
+    """Each choice writes a consent-log row: at most so many per client an hour,
+    through the banner and the cookies page together."""
+    return within_limit(
+        "cookie-consent", client_address(request), settings.COOKIE_CONSENT_PER_HOUR, HOUR
+    )
+
+
+TOO_MANY = "You've changed your cookie settings too many times. Try again in an hour."
 
 
 @csrf_exempt  # protected by is_same_origin() instead: see there
 @require_POST
 @never_cache
 def consent_view(request):
-    """The banner's Accept and Reject buttons (JSON from static/js/cookies.js)."""
+    """The banner's buttons (JSON from static/js/cookies.js): Accept and Reject,
+    or, under the statistics exception, Object and Hide."""
     if not is_same_origin(request):
         return JsonResponse({"error": "Cookie choices are saved from this site's pages only."},
                             status=403)
@@ -115,14 +122,15 @@ def consent_view(request):
         idempotency_key = _idempotency_key(request)
     except BadConsent as error:
         return JsonResponse({"error": str(error)}, status=400)
-    # Each choice writes a consent-log row: at most so many per client an hour.
-    if not within_limit(
-        "cookie-consent", client_address(request), settings.COOKIE_CONSENT_PER_HOUR, HOUR
-    ):
-        return JsonResponse({"error": "Too many changes. Try again later."}, status=429)
+    if action not in consent.banner_actions(consent.current_policy()):
+        return JsonResponse(
+            {"error": "The cookie policy has changed since this page was loaded. Reload it."},
+            status=409,
+        )
+    if not within_consent_limit(request):
+        return JsonResponse({"error": TOO_MANY}, status=429)
 
     choices = consent.banner_choices(action, request)
-    outcome = "accepted" if action == "accept" else "rejected"
     response = JsonResponse({})
     try:
         refused = consent.save(
@@ -139,8 +147,7 @@ def consent_view(request):
         )
     response.content = json.dumps(
         {
-            "outcome": outcome,
-            "message": ACCEPTED_MESSAGE if outcome == "accepted" else REJECTED_MESSAGE,
+            "outcome": OUTCOMES[action],
             "accepted": [slug for slug, value in choices.items() if value],
             "delete": [
                 {"name": d.name, "domain": d.domain, "path": d.path or "/"} for d in refused
@@ -163,17 +170,21 @@ class CookieSettingsView(FormView):
         declarations = Prefetch(
             "declarations", queryset=CookieDeclaration.objects.order_by("order", "name")
         )
-        self.categories = list(
-            CookieCategory.objects.with_declaration_count().prefetch_related(declarations)
-        )
+        # A category that declares nothing has nothing to show or choose.
+        self.categories = [
+            category
+            for category in CookieCategory.objects.prefetch_related(declarations)
+            if category.declarations.all()
+        ]
         return super().dispatch(request, *args, **kwargs)
 
     def get_form_kwargs(self):
         accepted = set(self.visitor.accepted_slugs())
         return {
             **super().get_form_kwargs(),
-            "categories": [c for c in self.categories if not c.required and c.declaration_count],
+            "categories": [c for c in self.categories if not c.required],
             "initial_choices": {slug: True for slug in accepted},
+            "exception_slugs": self.visitor.policy.exception_slugs,
         }
 
     def return_path(self):
@@ -188,11 +199,12 @@ class CookieSettingsView(FormView):
         return next_path
 
     def get_context_data(self, **kwargs):
-        optional_names = [c.name.lower() for c in self.categories if not c.required]
         return super().get_context_data(
             categories=self.categories,
             visitor=self.visitor,
-            gpc_names=optional_names,
+            policy=self.visitor.policy,
+            contact_email=settings.CONTACT_EMAIL,
+            analytics_id=settings.ANALYTICS_ID,
             next_path=self.return_path(),
             saved=self.request.COOKIES.get(consent.FLASH_COOKIE) == "saved",
             **kwargs,
@@ -202,6 +214,9 @@ class CookieSettingsView(FormView):
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
     def form_valid(self, form):
+        if not within_consent_limit(self.request):
+            form.add_error(None, TOO_MANY)
+            return self.render_to_response(self.get_context_data(form=form), status=429)
         url = reverse("cookies:settings")
         if next_path := self.return_path():
             url += "?" + urlencode({"next": next_path})
@@ -214,7 +229,8 @@ class CookieSettingsView(FormView):
             response,
             form.choices(),
             location=ConsentRecord.Location.PAGE,
-            javascript=False,
+            # static/js/cookies.js marks the form it submits.
+            javascript=self.request.POST.get("javascript") == "yes",
             per_category=True,
         )
         return response

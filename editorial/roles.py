@@ -10,6 +10,8 @@ a permission added by hand in admin is taken away again on the next migrate.
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
+from cookies.roles import PRIVACY_OFFICERS
+
 EDITORS = [
     "news.add_newsitem", "news.change_newsitem", "news.view_newsitem",
     "news.add_document", "news.change_document", "news.delete_document", "news.view_document",
@@ -36,6 +38,7 @@ ROLES = {
     "Editors": EDITORS,
     "Publishers": PUBLISHERS,
     "Newsletter managers": NEWSLETTER_MANAGERS,
+    **PRIVACY_OFFICERS,
 }
 
 

@@ -429,6 +429,13 @@ COOKIE_CONSENT_LOG_RETENTION_DAYS = int(
 COOKIE_CONSENT_SECURE = env_bool("COOKIE_CONSENT_SECURE", not DEBUG)
 # Consent changes a client may make per hour before the endpoint answers 429.
 COOKIE_CONSENT_PER_HOUR = int(os.environ.get("COOKIE_CONSENT_PER_HOUR", 30))
+# What allows statistics cookies (cookie categories marked "statistics only"):
+# "consent" asks first; "exception" uses PECR's exception for statistics (Data
+# (Use and Access) Act 2025, Schedule A1): set without asking, with a one-click
+# objection on every page. A change starts a new cookie policy version.
+COOKIE_STATISTICS_BASIS = os.environ.get("COOKIE_STATISTICS_BASIS", "consent").strip().lower()
+if COOKIE_STATISTICS_BASIS not in {"consent", "exception"}:
+    raise ImproperlyConfigured('COOKIE_STATISTICS_BASIS must be "consent" or "exception".')
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"

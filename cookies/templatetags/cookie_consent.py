@@ -1,33 +1,56 @@
-"""Template tags: the cookie banner and the consent-gated scripts.
+"""Template tags: the cookie policy for the page's scripts, the banner and the
+consent-gated scripts.
 
-Both render the same markup for every visitor: whether the banner shows and
-which gated scripts run is decided in the browser by static/js/cookies.js,
-from the consent cookie and the policy the banner carries.
+All render the same markup for every visitor: whether the banner shows and
+which gated scripts run is decided in the browser, before the first paint, by
+static/js/cookie-state.js (from the consent cookie and the policy it is given
+here), and then carried out by static/js/cookies.js.
 """
 
 from django import template
 from django.conf import settings
+from django.urls import reverse
 
 from .. import consent
 
 register = template.Library()
 
 
+@register.inclusion_tag("cookies/_state.html")
+def cookie_state():
+    """In <head>: the policy as JSON and the small synchronous script that sets
+    `cookie-banner-shown` on <html> when the banner is to show, so that the
+    banner's space is part of the first layout (no shift)."""
+    policy = consent.current_policy()
+    return {
+        "config": {
+            "version": policy.version,
+            "notice": policy.notice,
+            "cookie": consent.cookie_name(),
+            "maxAge": consent.lifetime_seconds(),
+            "consentUrl": reverse("cookies:consent"),
+            "categories": [
+                {"slug": c.slug, "exception": c.exception, "stored": list(c.stored)}
+                for c in policy.optional
+            ],
+        }
+    }
+
+
 @register.inclusion_tag("cookies/_banner.html")
 def cookie_banner():
-    """The GOV.UK cookie banner, hidden until the script finds no valid consent."""
+    """The GOV.UK cookie banner: a question (Accept / Reject), or under the
+    statistics exception a notice (Object / Hide). Hidden unless cookie-state.js
+    finds no valid choice."""
     policy = consent.current_policy()
     return {
         "policy": policy,
-        "category_names": [name.lower() for _, name in policy.optional],
-        "categories": " ".join(policy.optional_slugs),
-        "cookie_name": consent.cookie_name(),
-        "max_age": consent.lifetime_seconds(),
+        "confirmations": ["objected"] if policy.notice else ["accepted", "rejected"],
         "SITE_NAME": settings.SITE_NAME,
     }
 
 
 @register.inclusion_tag("cookies/_scripts.html")
 def cookie_scripts():
-    """The banner's script, and the analytics scripts, inert until consent."""
+    """The banner's script, and the analytics scripts, inert until allowed."""
     return {"analytics_id": settings.ANALYTICS_ID}

@@ -1,66 +1,59 @@
-// The cookie banner and the scripts that wait for consent.
+// The cookie banner and the scripts that wait for consent (or, under the
+// statistics exception, run until the visitor objects).
 //
-// Every public page is the same for every visitor, so the decisions are made
-// here: the page carries the banner (hidden) with the current policy version
-// and categories; this script shows it when the consent cookie holds no valid
-// consent for them, saves a choice through the JSON endpoint, and activates
-// the consent-gated scripts. Without JavaScript no non-essential cookie can be
-// set, so the banner stays hidden; /cookies/ works with its form.
+// cookie-state.js has already decided, before the first paint, whether the
+// banner shows and which categories may store anything (window.cookieConsent).
+// This script wires up the banner's buttons, saves a choice through the JSON
+// endpoint, keeps Google Consent Mode in step, starts the gated scripts and
+// deletes what refused categories stored. Without JavaScript no non-essential
+// cookie can be set, so the banner stays hidden; /cookies/ works with its form.
 (function () {
   "use strict";
 
-  var PENDING_KEY = "cookie-consent-pending";
+  var state = window.cookieConsent;
+  if (!state) {
+    return;
+  }
+  var config = state.config;
   var banner = document.querySelector("[data-cookie-banner]");
-  // Global Privacy Control counts as a "No" to every non-essential category.
-  var gpc = navigator.globalPrivacyControl === true;
+  var analytics = document.querySelector("script[data-analytics-id]");
+  var OUTCOMES = {accept: "accepted", reject: "rejected", object: "objected"};
 
-  function readCookie(name) {
-    var pairs = document.cookie ? document.cookie.split("; ") : [];
-    for (var i = 0; i < pairs.length; i++) {
-      var at = pairs[i].indexOf("=");
-      if (pairs[i].slice(0, at) === name) {
-        return decodeURIComponent(pairs[i].slice(at + 1).replace(/^"|"$/g, ""));
-      }
-    }
-    return null;
+  // Google's gtag(): it puts its commands in the data layer as arguments
+  // objects, which gtag.js reads once it loads. cookies-analytics.js uses it.
+  if (analytics) {
+    window.dataLayer = window.dataLayer || [];
+    window.gtag = window.gtag || function () {
+      window.dataLayer.push(arguments);
+    };
   }
 
-  // The payload of Django's signed value "payload:timestamp:signature"
-  // (base64url JSON). The server checks the signature; the script only reads.
-  function readConsent(config) {
-    var value = readCookie(config.cookieName);
-    if (!value) {
-      return null;
+  // Google Consent Mode v2: every storage type denied before the tag loads;
+  // analytics_storage follows the analytics category; the ad_* types stay
+  // denied (the site shows no ads). ga-disable stops a tag already running.
+  function consentMode(command, allowed) {
+    if (!analytics) {
+      return;
     }
-    try {
-      var payload = value.split(":")[0].replace(/-/g, "+").replace(/_/g, "/");
-      var data = JSON.parse(atob(payload));
-      var age = Date.now() / 1000 - data.t;
-      var complete = config.categories.every(function (slug) {
-        return typeof data.c[slug] === "boolean";
+    var granted = allowed.indexOf(analytics.getAttribute("data-cookie-category")) !== -1;
+    var states = {analytics_storage: granted ? "granted" : "denied"};
+    if (command === "default") {
+      ["ad_storage", "ad_user_data", "ad_personalization", "functionality_storage",
+        "personalization_storage", "security_storage"].forEach(function (type) {
+        states[type] = "denied";
       });
-      if (data.v !== config.version || age < -300 || age > config.maxAge || !complete) {
-        return null;
-      }
-      return {choices: data.c, perCategory: data.p === true, givenAt: data.t};
-    } catch (error) {
-      return null;
     }
-  }
-
-  function acceptedCategories(consent, categories) {
-    return categories.filter(function (slug) {
-      return consent.choices[slug] === true && (!gpc || consent.perCategory);
-    });
+    window.gtag("consent", command, states);
+    window["ga-disable-" + analytics.getAttribute("data-analytics-id")] = !granted;
   }
 
   // <script type="text/plain" data-cookie-category="analytics" src="…"> blocks
-  // become real scripts once their category is accepted. Only external (src)
+  // become real scripts once their category is allowed. Only external (src)
   // scripts can run: the Content Security Policy forbids inline ones.
-  function activate(categories) {
+  function activate(allowed) {
     var inert = document.querySelectorAll('script[type="text/plain"][data-cookie-category]');
     Array.prototype.forEach.call(inert, function (block) {
-      if (categories.indexOf(block.getAttribute("data-cookie-category")) === -1) {
+      if (allowed.indexOf(block.getAttribute("data-cookie-category")) === -1) {
         return;
       }
       var script = document.createElement("script");
@@ -79,56 +72,73 @@
     return new RegExp("^" + escaped + "$");
   }
 
-  // Expire refused cookies on this host and on each parent domain, where
-  // analytics scripts usually set them.
-  function deleteCookies(declarations) {
-    var names = document.cookie.split(";").map(function (pair) {
+  function storageKeys(storage) {
+    var keys = [];
+    try {
+      for (var i = 0; i < storage.length; i++) {
+        keys.push(storage.key(i));
+      }
+    } catch (error) { /* storage refused */ }
+    return keys;
+  }
+
+  // Delete what the categories not allowed have stored: their declared
+  // cookies, on this host and on each parent domain (where analytics scripts
+  // usually set them), and their declared web-storage keys.
+  function deleteRefused(allowed) {
+    var cookies = document.cookie.split(";").map(function (pair) {
       return pair.split("=")[0].trim();
     }).filter(Boolean);
     var hostParts = location.hostname.split(".");
-    declarations.forEach(function (declaration) {
-      var matches = pattern(declaration.name);
-      names.filter(function (name) { return matches.test(name); }).forEach(function (name) {
-        var expired = name + "=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=" + (declaration.path || "/");
-        document.cookie = expired;
-        for (var i = 0; i < hostParts.length - 1; i++) {
-          document.cookie = expired + "; domain=." + hostParts.slice(i).join(".");
+    config.categories.forEach(function (category) {
+      if (allowed.indexOf(category.slug) !== -1) {
+        return;
+      }
+      category.stored.forEach(function (declared) {
+        var matches = pattern(declared.name);
+        if (declared.storage !== "cookie") {
+          var storage = declared.storage === "local" ? window.localStorage : window.sessionStorage;
+          storageKeys(storage).filter(function (key) { return matches.test(key); })
+            .forEach(function (key) { storage.removeItem(key); });
+          return;
         }
-        if (declaration.domain) {
-          document.cookie = expired + "; domain=" + declaration.domain;
-        }
+        cookies.filter(function (name) { return matches.test(name); }).forEach(function (name) {
+          var expired = name + "=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=" + declared.path;
+          document.cookie = expired;
+          for (var i = 0; i < hostParts.length - 1; i++) {
+            document.cookie = expired + "; domain=." + hostParts.slice(i).join(".");
+          }
+          if (declared.domain) {
+            document.cookie = expired + "; domain=" + declared.domain;
+          }
+        });
       });
     });
   }
 
-  // On the cookies page, keep its Yes/No radios in step with a banner choice.
-  function showChoices(accepted) {
+  function apply(allowed) {
+    consentMode("update", allowed);
+    deleteRefused(allowed);
+    activate(allowed);
+  }
+
+  // On the cookies page, keep its radios in step with a banner choice.
+  function showChoices(allowed) {
     var radios = document.querySelectorAll('input[type="radio"][name^="cookies-"]');
     Array.prototype.forEach.call(radios, function (radio) {
       var slug = radio.name.slice("cookies-".length);
-      radio.checked = (radio.value === "yes") === (accepted.indexOf(slug) !== -1);
+      radio.checked = (radio.value === "yes") === (allowed.indexOf(slug) !== -1);
     });
   }
 
   function remember(pending) {
     try {
       if (pending) {
-        sessionStorage.setItem(PENDING_KEY, JSON.stringify(pending));
+        sessionStorage.setItem(state.PENDING_KEY, JSON.stringify(pending));
       } else {
-        sessionStorage.removeItem(PENDING_KEY);
+        sessionStorage.removeItem(state.PENDING_KEY);
       }
     } catch (error) { /* storage refused: the choice is still sent */ }
-  }
-
-  function pendingChoice(config) {
-    try {
-      var pending = JSON.parse(sessionStorage.getItem(PENDING_KEY) || "null");
-      var valid = pending && pending.version === config.version &&
-        /^[0-9a-f]{32}$/.test(pending.key) && (pending.action === "accept" || pending.action === "reject");
-      return valid ? pending : null;
-    } catch (error) {
-      return null;
-    }
   }
 
   // A new key for each choice: the endpoint logs a choice sent twice once.
@@ -144,9 +154,9 @@
   // leaves the page at once; until the answer arrives the choice is kept in
   // sessionStorage, and the next page sends it again with the same key (the
   // first request may have reached the site without its answer reaching us).
-  function send(config, pending) {
+  function send(pending) {
     remember(pending);
-    return fetch(config.url, {
+    return fetch(config.consentUrl, {
       method: "POST",
       credentials: "same-origin",
       keepalive: true,
@@ -156,32 +166,36 @@
         "Idempotency-Key": '"' + pending.key + '"'
       },
       body: JSON.stringify({cookies: pending.action})
-    }).then(function (response) {
+    }).then(function () {
       remember(null);
-      return response.ok ? response.json() : null;
-    }).then(function (data) {
-      if (data) {
-        deleteCookies(data["delete"] || []);
-      }
     });
   }
 
-  function choose(config, pending) {
-    var accepted = pending.action === "accept" ? config.categories : [];
-    activate(accepted);
-    showChoices(accepted);
-    return send(config, pending);
+  function choose(pending) {
+    var allowed = state.allowedBy(pending.action);
+    apply(allowed);
+    showChoices(allowed);
+    return send(pending);
   }
 
-  function setUpBanner(config) {
+  function hideBanner() {
+    banner.hidden = true;
+    document.documentElement.classList.remove("cookie-banner-shown");
+  }
+
+  function setUpBanner() {
     var question = banner.querySelector("[data-cookie-question]");
     Array.prototype.forEach.call(banner.querySelectorAll("[data-cookie-choice]"), function (button) {
       button.addEventListener("click", function () {
         var action = button.value;
         var pending = {action: action, version: config.version, key: newKey()};
-        choose(config, pending).catch(function () { /* kept pending for the next page */ });
+        choose(pending).catch(function () { /* kept pending for the next page */ });
+        if (action === "hide") {
+          hideBanner();
+          return;
+        }
         var confirmation = banner.querySelector(
-          '[data-cookie-confirmation="' + (action === "accept" ? "accepted" : "rejected") + '"]'
+          '[data-cookie-confirmation="' + OUTCOMES[action] + '"]'
         );
         question.hidden = true;
         confirmation.hidden = false;
@@ -189,47 +203,47 @@
       });
     });
     Array.prototype.forEach.call(banner.querySelectorAll("[data-hide-cookie-message]"), function (button) {
-      button.addEventListener("click", function () {
-        banner.hidden = true;
-      });
+      button.addEventListener("click", hideBanner);
     });
+    banner.hidden = false;
+  }
+
+  // The cookies page's form says it was sent by a browser running this
+  // script, so the consent log records how the choice was really made.
+  function markForm() {
+    var form = document.querySelector("form[data-consent-given-at]");
+    if (!form) {
+      return;
+    }
+    form.addEventListener("submit", function () {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "javascript";
+      input.value = "yes";
+      form.appendChild(input);
+    });
+    // The page says which consent it was drawn with; a choice that landed
+    // after the page was requested is not in its radios yet.
+    if (state.consent && form.getAttribute("data-consent-given-at") !== String(state.consent.givenAt)) {
+      showChoices(state.allowed);
+    }
   }
 
   function start() {
-    if (!banner) {
-      return;
-    }
-    var config = {
-      version: parseInt(banner.getAttribute("data-policy-version"), 10),
-      categories: (banner.getAttribute("data-categories") || "").split(" ").filter(Boolean),
-      cookieName: banner.getAttribute("data-cookie-name"),
-      maxAge: parseInt(banner.getAttribute("data-max-age"), 10),
-      url: banner.getAttribute("data-consent-url")
-    };
-    var consent = readConsent(config);
-    if (consent) {
-      var accepted = acceptedCategories(consent, config.categories);
-      activate(accepted);
-      remember(null); // a choice pending from the previous page has landed
-      // The cookies page says which consent it was drawn with; a choice that
-      // landed after the page was requested is not in its radios yet.
-      var form = document.querySelector("form[data-consent-given-at]");
-      if (form && form.getAttribute("data-consent-given-at") !== String(consent.givenAt)) {
-        showChoices(accepted);
-      }
-      return;
-    }
-    var pending = pendingChoice(config);
-    if (pending && !gpc) {
+    consentMode("default", []);
+    markForm();
+    if (state.pending) {
       // Chosen on the previous page, whose request may not have finished.
-      choose(config, pending).catch(function () {});
+      choose(state.pending).catch(function () {});
       return;
     }
-    if (gpc || !window.fetch) {
-      return; // a refusal already, or no way to save a choice: no banner
+    apply(state.allowed);
+    if (state.consent) {
+      remember(null); // a choice pending from the previous page has landed
     }
-    setUpBanner(config);
-    banner.hidden = false;
+    if (banner && state.showBanner) {
+      setUpBanner();
+    }
   }
 
   if (document.readyState === "loading") {

@@ -13,6 +13,8 @@ from django.utils import timezone
 from cookies import consent
 from cookies.models import ConsentPolicy, ConsentRecord, CookieCategory
 
+from .conftest import page_policy
+
 pytestmark = pytest.mark.django_db
 
 
@@ -21,7 +23,8 @@ def make_record(days_ago=0, **fields):
         consent_id=fields.pop("consent_id", uuid.uuid4()),
         created_at=timezone.now() - datetime.timedelta(days=days_ago),
         policy_version=1,
-        choices={"analytics": True},
+        choices=fields.pop("choices", {"analytics": True}),
+        decision=fields.pop("decision", "accepted"),
         location="banner",
         javascript=False,
         **fields,
@@ -58,7 +61,7 @@ def test_admin_pages_load(admin_client, cookie_defaults):
 def test_ask_everyone_again_bumps_the_version(
     admin_client, cookie_defaults, client, django_capture_on_commit_callbacks
 ):
-    assert 'data-policy-version="1"' in client.get("/").content.decode()
+    assert page_policy(client.get("/"))["version"] == 1
     policy = ConsentPolicy.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
@@ -70,7 +73,7 @@ def test_ask_everyone_again_bumps_the_version(
     assert ConsentPolicy.objects.get().version == 2
     assert consent.current_policy().version == 2
     # Every page's banner carries the new version, so the script asks again.
-    assert 'data-policy-version="2"' in client.get("/").content.decode()
+    assert page_policy(client.get("/"))["version"] == 2
 
 
 def test_policy_cannot_be_added_twice_or_deleted(admin_client, cookie_defaults):
@@ -142,6 +145,7 @@ def test_category_admin_creates_a_category(admin_client, cookie_defaults):
             "declarations-0-name": "theme", "declarations-0-provider": "This site",
             "declarations-0-purpose": "Remembers the theme", "declarations-0-duration": "1 year",
             "declarations-0-path": "/", "declarations-0-order": 0,
+            "declarations-0-storage": "cookie",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -159,3 +163,31 @@ def test_beat_prunes_the_consent_log_daily(cookie_defaults, settings):
     recent = make_record(days_ago=729)
     prune_consent_log.apply()
     assert list(ConsentRecord.objects.all()) == [recent]
+
+
+def test_the_migration_classifies_earlier_choices_and_declares_the_pending_choice(
+    cookie_defaults,
+):
+    """0004: entries logged before decisions existed get one from their choices;
+    the banner's pending choice is declared as session storage."""
+    import importlib
+
+    from django.apps import apps
+
+    from cookies.models import CookieDeclaration
+
+    migration = importlib.import_module("cookies.migrations.0004_statistics_exception")
+    records = {
+        "accepted": make_record(choices={"analytics": True, "marketing": True}),
+        "rejected": make_record(choices={"analytics": False}),
+        "partly": make_record(choices={"analytics": True, "marketing": False}),
+    }
+    pending = CookieDeclaration.objects.get(name="cookie-consent-pending")
+    pending.storage = "cookie"
+    pending.save()
+    migration.classify_and_declare(apps, None)
+    for decision, record in records.items():
+        record.refresh_from_db()
+        assert record.decision == decision
+    assert CookieDeclaration.objects.get(name="cookie-consent-pending").storage == "session"
+    assert cookie_defaults["analytics"].statistics

@@ -130,6 +130,7 @@ def test_gpc_rejects_every_category_unless_chosen_on_the_cookies_page(cookie_def
 
 def test_policy_is_cached_between_requests(cookie_defaults, django_assert_num_queries):
     consent.forget_policy()
+    # The policy row, the optional categories' declarations.
     with django_assert_num_queries(2):
         consent.current_policy()
     with django_assert_num_queries(0):

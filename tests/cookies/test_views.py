@@ -2,8 +2,6 @@
 
 import json
 import re
-import subprocess
-import sys
 
 import pytest
 from django.conf import settings as django_settings
@@ -12,13 +10,16 @@ from django.test import Client
 from cookies import consent
 from cookies.models import ConsentPolicy, ConsentRecord, CookieDeclaration
 
-from .conftest import consent_cookie
+from .conftest import consent_cookie, page_policy, with_settings
 
 pytestmark = pytest.mark.django_db
 
 CONSENT_URL = "/cookies/consent/"
 SETTINGS_URL = "/cookies/"
-ACCEPTED = "You've accepted additional cookies. You can"
+
+
+def record_decision():
+    return ConsentRecord.objects.latest("created_at", "pk").decision
 SAME_ORIGIN = {"Sec-Fetch-Site": "same-origin"}
 
 
@@ -50,19 +51,45 @@ def reject(client):
 # The banner: in every page, hidden, the same for everyone
 
 
-def test_banner_is_first_in_body_hidden_and_carries_the_policy(client, cookie_defaults):
+def test_skip_link_then_banner_first_in_body_hidden(client, cookie_defaults):
+    """GOV.UK's order: the skip link first, then the banner (axe's `region` rule)."""
     body = body_of(client.get("/"))
     banner = body.index('class="cookie-banner"')
-    assert banner < body.index("skip-link")
-    assert body[len("<body>"):banner].strip() == "<div"
+    skip = body.index('<a href="#main-content" class="skip-link">')
+    assert body[len("<body>"):skip].strip() == ""
+    between = body[skip:banner].split()
+    assert between[-3:] == ['class="skip-link">Skip', "to", "main", "content</a>", "<div"][-3:]
     tag = banner_of(client.get("/"))
-    assert " hidden" in tag  # the script shows it; without JavaScript nothing can be set
-    version = ConsentPolicy.current().version
-    assert f'data-policy-version="{version}"' in tag
-    assert 'data-categories="analytics"' in tag
-    assert f'data-max-age="{consent.lifetime_seconds()}"' in tag
-    assert 'data-consent-url="/cookies/consent/"' in tag
+    assert " hidden" in tag  # cookie-state.js shows it; without JavaScript nothing can be set
     assert '<h2 class="cookie-banner__heading">Cookies on Claims Portal</h2>' in body
+
+
+def test_head_carries_the_policy_and_the_synchronous_state_script(client, cookie_defaults):
+    """The banner's space is decided before the first paint: the policy as JSON
+    and a script file loaded synchronously (no defer, no async) in <head>."""
+    html = client.get("/").content.decode()
+    head = html[: html.index("</head>")]
+    policy = page_policy(client.get("/"))
+    assert policy == {
+        "version": ConsentPolicy.current().version,
+        "notice": False,
+        "cookie": "cookie_consent",
+        "maxAge": consent.lifetime_seconds(),
+        "consentUrl": "/cookies/consent/",
+        "categories": [{
+            "slug": "analytics",
+            "exception": False,
+            "stored": [
+                {"name": "_ga", "storage": "cookie", "domain": "", "path": "/"},
+                {"name": "_ga_*", "storage": "cookie", "domain": "", "path": "/"},
+            ],
+        }],
+    }
+    assert 'id="cookie-policy"' in head
+    state_script = re.search(r'<script src="/static/js/cookie-state\.js"></script>', head)
+    assert state_script
+    # Before the stylesheet, so that it runs as soon as it arrives.
+    assert state_script.start() < head.index('rel="stylesheet"')
 
 
 def test_banner_buttons_have_equal_weight_and_a_view_cookies_link(client, cookie_defaults):
@@ -95,19 +122,19 @@ def test_first_visit_sets_no_cookie(client, cookie_defaults):
 def test_a_new_category_or_version_changes_what_the_banner_asks(
     client, cookie_defaults, django_capture_on_commit_callbacks
 ):
-    before = banner_of(client.get("/news/"))
+    before = body_of(client.get("/news/"))
     with django_capture_on_commit_callbacks(execute=True):
         CookieDeclaration.objects.create(
             category=cookie_defaults["marketing"], name="_fbp", provider="Meta", purpose="Ads",
             duration="3 months",
         )
     page = client.get("/news/")
-    assert 'data-categories="analytics marketing"' in banner_of(page)
+    assert [c["slug"] for c in page_policy(page)["categories"]] == ["analytics", "marketing"]
     assert "analytics and marketing cookies" in page.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         policy = ConsentPolicy.bump()
-    assert f'data-policy-version="{policy.version}"' in banner_of(client.get("/news/"))
-    assert banner_of(client.get("/news/")) != before
+    assert page_policy(client.get("/news/"))["version"] == policy.version
+    assert body_of(client.get("/news/")) != before
 
 
 # The consent endpoint: JSON, same-origin, rate-limited
@@ -120,7 +147,7 @@ def test_accept_answers_json_logs_and_sets_a_script_readable_cookie(client, cook
     assert data["outcome"] == "accepted"
     assert data["accepted"] == ["analytics"]
     assert data["delete"] == []
-    assert data["message"].startswith(ACCEPTED)
+    assert record_decision() == "accepted"
     record = ConsentRecord.objects.get()
     assert record.javascript is True and record.location == "banner"
     morsel = response.cookies[consent.cookie_name()]
@@ -258,7 +285,7 @@ def test_consent_is_rate_limited_per_client(client, cookie_defaults, settings):
         assert accept(client).status_code == 200
     response = accept(client)
     assert response.status_code == 429
-    assert "Too many" in response.json()["error"]
+    assert "too many times" in response.json()["error"]
     assert ConsentRecord.objects.count() == 3
     other = Client(REMOTE_ADDR="192.0.2.7")
     assert accept(other).status_code == 200
@@ -291,10 +318,7 @@ def test_consent_cookie_is_secure_in_production(client, cookie_defaults, setting
 
 def test_production_settings_make_the_consent_cookie_secure():
     code = "from django.conf import settings; print(settings.COOKIE_CONSENT_SECURE)"
-    env = {"DEBUG": "0", "SECRET_KEY": "x" * 50, "PATH": "/usr/bin:/bin",
-           "DJANGO_SETTINGS_MODULE": "portal_site.settings"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True, cwd=django_settings.BASE_DIR)
+    out = with_settings(code, DEBUG="0", SECRET_KEY="x" * 50)
     assert out.stdout.strip() == "True"
 
 
@@ -313,13 +337,15 @@ def test_cookies_page_lists_declared_cookies_by_category(client, cookie_defaults
     )
     page = client.get(SETTINGS_URL).content.decode()
     for text in ["_new_cookie", "A purpose written in admin", "Example Ltd", "42 days",
-                 "csrftoken", "sessionid", "cookie_consent", "_ga_*"]:
+                 "csrftoken", "sessionid", "cookie_consent", "_ga_*",
+                 "cookie-consent-pending</code> (session storage)"]:
         assert text in page
     assert page.index("Strictly necessary cookies") < page.index("Analytics cookies")
-    # Strictly necessary cookies have no switch; Marketing declares none yet.
+    # Strictly necessary cookies have no switch; Marketing declares nothing, so
+    # it is neither listed nor offered (nothing to choose).
     assert 'name="cookies-strictly-necessary"' not in page
     assert 'name="cookies-marketing"' not in page
-    assert "We do not set any marketing cookies at the moment" in page
+    assert "Marketing" not in page
     assert "Save cookie settings" in page
     assert "Global Privacy Control" not in page
 
@@ -460,10 +486,7 @@ def test_csp_allows_google_analytics_only_with_an_id(analytics_id):
         "import json; from django.conf import settings; "
         "print(json.dumps(settings.SECURE_CSP))"
     )
-    env = {"ANALYTICS_ID": analytics_id, "PATH": "/usr/bin:/bin",
-           "DJANGO_SETTINGS_MODULE": "portal_site.settings"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True, cwd=django_settings.BASE_DIR)
+    out = with_settings(code, ANALYTICS_ID=analytics_id)
     csp = json.loads(out.stdout)
     if analytics_id:
         assert "https://*.googletagmanager.com" in csp["script-src"]
@@ -473,11 +496,62 @@ def test_csp_allows_google_analytics_only_with_an_id(analytics_id):
 
 
 def test_a_malformed_analytics_id_refuses_to_start():
-    env = {"ANALYTICS_ID": "G-1'><script>", "PATH": "/usr/bin:/bin",
-           "DJANGO_SETTINGS_MODULE": "portal_site.settings"}
-    out = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,
-                         capture_output=True, text=True, cwd=django_settings.BASE_DIR)
+    out = with_settings("import django; django.setup()", ANALYTICS_ID="G-1'><script>")
     assert out.returncode != 0
     assert "ANALYTICS_ID must look like" in out.stderr
 
 
+def test_the_cookies_page_shares_the_banners_limit_per_client(client, cookie_defaults, settings):
+    """100 posts from one client made 100 log rows; now the form and the JSON
+    endpoint count together, and the form keeps the choice on a clear 429."""
+    settings.COOKIE_CONSENT_PER_HOUR = 3
+    assert accept(client).status_code == 200
+    for _ in range(2):
+        assert client.post(SETTINGS_URL, {"cookies-analytics": "no"}).status_code == 303
+    response = client.post(SETTINGS_URL, {"cookies-analytics": "yes"})
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "There is a problem" in page
+    assert "You&#x27;ve changed your cookie settings too many times" in page
+    assert re.search(r'name="cookies-analytics"[^>]*value="yes" checked', page)
+    assert accept(client).status_code == 429
+    assert ConsentRecord.objects.count() == 3
+    other = Client(REMOTE_ADDR="192.0.2.7")
+    assert other.post(SETTINGS_URL, {"cookies-analytics": "yes"}).status_code == 303
+
+
+@pytest.mark.parametrize(
+    "posted, javascript, method",
+    [
+        ({}, False, "Cookies page, form without JavaScript"),
+        ({"javascript": "yes"}, True, "Cookies page, form with JavaScript"),
+    ],
+)
+def test_the_cookies_page_logs_how_the_choice_was_made(
+    client, cookie_defaults, posted, javascript, method
+):
+    client.post(SETTINGS_URL, {"cookies-analytics": "yes", **posted})
+    record = ConsentRecord.objects.get()
+    assert record.javascript is javascript
+    assert record.method == method
+
+
+def test_the_banner_is_logged_as_the_banner(client, cookie_defaults):
+    accept(client)
+    assert ConsentRecord.objects.get().method == "Cookie banner (JavaScript)"
+
+
+def test_the_visitor_sees_their_consent_id_and_staff_find_it(
+    client, cookie_defaults, admin_client
+):
+    assert "Your consent ID" not in client.get(SETTINGS_URL).content.decode()
+    client.post(SETTINGS_URL, {"cookies-analytics": "yes"})
+    record = ConsentRecord.objects.get()
+    page = client.get(SETTINGS_URL).content.decode()
+    shown = re.search(r"Your consent ID is <code>([0-9a-f-]+)</code>", page)[1]
+    assert shown == str(record.consent_id)
+    assert django_settings.CONTACT_EMAIL in page
+    # Quoted to staff, with or without its dashes, the id finds the record.
+    for quoted in [shown, shown.replace("-", "").upper()]:
+        found = admin_client.get("/admin/cookies/consentrecord/", {"q": quoted})
+        assert list(found.context["cl"].result_list) == [record]

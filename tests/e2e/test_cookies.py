@@ -1,8 +1,6 @@
-"""The cookie banner and cookies page in a real Chromium.
+"""The cookie banner and cookies page in a real Chromium (consent basis).
 
-The machine has no internet: Google's gtag.js is answered by a small local
-script (page.route) that sets `_ga` like the real one, and every request is
-recorded so the tests can say which were made.
+Every request is recorded so the tests can say which were made.
 """
 
 import datetime
@@ -14,36 +12,36 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cookies import consent
 from cookies.defaults import install
 from cookies.models import ConsentPolicy, ConsentRecord, CookieCategory, CookieDeclaration
 from news.models import Category, NewsItem
 
+from .cookie_helpers import (
+    analytics_on,
+    analytics_requests,
+    banner,
+    consent_mode,
+    consent_saved,
+    cookie_names,
+    offline,
+)
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
-ANALYTICS_ID = "G-TEST1234"
-GTAG = re.compile(r"^https://www\.googletagmanager\.com/gtag/js")
-FAKE_GTAG = """
-document.cookie = "_ga=GA1.1.1234567890.1700000000; path=/; max-age=63072000; SameSite=Lax";
-document.cookie = "_ga_TEST1234=GS1.1.1700000000.1.0.1700000000.0.0.0; path=/; max-age=63072000";
-window.fakeGtagLoaded = true;
-"""
 ACCEPTED = "You've accepted additional cookies. You can change your cookie settings at any time."
+ALL_OTHER_STORAGE_DENIED = {
+    "ad_storage": "denied", "ad_user_data": "denied", "ad_personalization": "denied",
+    "functionality_storage": "denied", "personalization_storage": "denied",
+    "security_storage": "denied",
+}
 REJECTED = "You've rejected additional cookies. You can change your cookie settings at any time."
 
 
 @pytest.fixture(autouse=True)
 def site(settings):
     """Default categories (live-server tests flush the database) and analytics switched on."""
-    from django.conf import settings as live
-
     install(CookieCategory, CookieDeclaration, ConsentPolicy)
-    consent.forget_policy()
-    settings.ANALYTICS_ID = ANALYTICS_ID
-    settings.SECURE_CSP = {
-        name: [*sources, *live.ANALYTICS_CSP.get(name, [])]
-        for name, sources in live.SECURE_CSP.items()
-    }
+    analytics_on(settings)
 
 
 @pytest.fixture
@@ -55,25 +53,10 @@ def requests_made(context):
         "console",
         lambda m: "Content Security Policy" in m.text and csp_errors.append(m.text),
     )
-    # Routes run newest first: gtag.js is answered locally, anything else external aborted.
-    context.route(re.compile(r"^https?://(?!localhost|127\.0\.0\.1)"), lambda route: route.abort())
-    context.route(
-        GTAG,
-        lambda route: route.fulfill(
-            status=200, content_type="application/javascript", body=FAKE_GTAG
-        ),
-    )
+    offline(context)
     yield made
     # No script was refused: the gated snippet works under the site's CSP.
     assert csp_errors == []
-
-
-def analytics_requests(made):
-    return [url for url in made if GTAG.match(url)]
-
-
-def cookie_names(context):
-    return {cookie["name"] for cookie in context.cookies()}
 
 
 def strictly_necessary():
@@ -82,19 +65,18 @@ def strictly_necessary():
     )
 
 
-def banner(page):
-    return page.get_by_role("region", name="Cookies on Claims Portal")
-
-
 def test_fresh_profile_sees_the_banner_and_only_strictly_necessary_cookies(
     page, context, requests_made
 ):
     page.goto("/")
     expect(banner(page)).to_be_visible()
     expect(banner(page).get_by_role("heading")).to_have_text("Cookies on Claims Portal")
-    # The banner comes before the skip link.
-    first = page.evaluate("document.body.firstElementChild.getAttribute('aria-label')")
-    assert first == "Cookies on Claims Portal"
+    # GOV.UK's order: the skip link, then the banner.
+    first, second = page.evaluate(
+        "[...document.body.children].slice(0, 2).map(e => e.textContent.trim().slice(0, 24))"
+    )
+    assert first == "Skip to main content"
+    assert second == "Cookies on Claims Portal"
     expect(page.get_by_role("button", name="Accept additional cookies")).to_be_visible()
     expect(page.get_by_role("button", name="Reject additional cookies")).to_be_visible()
     expect(page.get_by_role("link", name="View cookies")).to_have_attribute("href", "/cookies/")
@@ -122,9 +104,16 @@ def test_accept_loads_the_gated_analytics_without_a_reload(page, context, reques
     # cookies-analytics.js runs after gtag.js (the activated scripts keep their
     # order), so wait for its gtag("js") and gtag("config") too.
     page.wait_for_function("() => (window.dataLayer || []).length >= 2")
-    page.wait_for_function("() => document.cookie.indexOf('cookie_consent=') !== -1")
+    consent_saved(page)
     assert page.evaluate("window.notReloaded") is True
     assert len(analytics_requests(requests_made)) == 1
+    # Google Consent Mode: everything denied before the tag loaded, then the accept.
+    assert consent_mode(page) == [
+        ["default", {"analytics_storage": "denied", **ALL_OTHER_STORAGE_DENIED}],
+        ["update", {"analytics_storage": "denied"}],
+        ["update", {"analytics_storage": "granted"}],
+    ]
+    assert page.evaluate("window['ga-disable-G-TEST1234']") is False
     assert {"_ga", "_ga_TEST1234", "cookie_consent"} <= cookie_names(context)
     record = ConsentRecord.objects.get()
     assert record.choices == {"analytics": True} and record.javascript
@@ -144,13 +133,15 @@ def test_reject_sets_no_analytics_cookie(page, context, requests_made):
     confirmation = banner(page).get_by_role("alert")
     expect(confirmation).to_have_text(re.compile(re.escape(REJECTED)))
     expect(confirmation).to_be_focused()
+    assert consent_mode(page)[-1] == ["update", {"analytics_storage": "denied"}]
+    assert page.evaluate("window['ga-disable-G-TEST1234']") is True
     page.goto("/news/")
     expect(banner(page)).to_be_hidden()
     # The site works fully after "Reject".
     page.get_by_role("link", name="News and updates").first.click()
     expect(page).to_have_url(re.compile(r"/news/$"))
     # The choice is saved once its answer has set the consent cookie.
-    page.wait_for_function("() => document.cookie.indexOf('cookie_consent=') !== -1")
+    consent_saved(page)
     assert "_ga" not in cookie_names(context)
     assert cookie_names(context) <= strictly_necessary()
     assert analytics_requests(requests_made) == []
@@ -204,7 +195,7 @@ def test_the_cookies_page_shows_a_choice_that_landed_after_it_was_requested(page
     left before the answer's cookie arrived, so the server drew "No"."""
     page.goto("/news/")
     page.get_by_role("button", name="Accept additional cookies").click()
-    page.wait_for_function("() => document.cookie.indexOf('cookie_consent=') !== -1")
+    consent_saved(page)
 
     def sent_before_the_cookie(route):
         # The page as the server draws it for a request without the cookie.
@@ -236,7 +227,9 @@ def tab_to(page, name, limit=80):
 
 def test_whole_flow_by_keyboard_alone(page, context, requests_made):
     page.goto("/")
-    # The banner's first button is the first thing Tab reaches.
+    # The skip link, then the banner's first button, are the first things Tab reaches.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Skip to main content"
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent.trim()")
     assert focused == "Accept additional cookies"
@@ -244,7 +237,7 @@ def test_whole_flow_by_keyboard_alone(page, context, requests_made):
     confirmation = banner(page).get_by_role("alert")
     expect(confirmation).to_be_focused()
     page.wait_for_function("() => window.fakeGtagLoaded === true")
-    page.wait_for_function("() => document.cookie.indexOf('cookie_consent=') !== -1")
+    consent_saved(page)
     tab_to(page, "Hide cookie message")
     page.keyboard.press("Enter")
     expect(banner(page)).to_be_hidden()
@@ -269,7 +262,7 @@ def test_whole_flow_by_keyboard_alone(page, context, requests_made):
 
 def test_without_javascript_there_is_no_banner_and_the_cookies_page_works(browser, live_server):
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    context.route(re.compile(r"^https?://(?!localhost|127\.0\.0\.1)"), lambda route: route.abort())
+    offline(context)
     made = []
     context.on("request", lambda request: made.append(request.url))
     try:
@@ -325,7 +318,7 @@ def test_a_choice_survives_leaving_the_page_at_once(page, context, requests_made
     page.goto("/news/")
     expect(banner(page)).to_be_hidden()
     page.wait_for_function("() => window.fakeGtagLoaded === true")
-    page.wait_for_function("() => document.cookie.indexOf('cookie_consent=') !== -1")
+    consent_saved(page)
     assert len(attempts) == 2
     assert attempts[0] and attempts[0] == attempts[1]
     assert ConsentRecord.objects.get().choices == {"analytics": True}
@@ -339,9 +332,7 @@ def test_global_privacy_control_is_a_no_to_every_category(browser, live_server):
     context.add_init_script(
         "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true})"
     )
-    context.route(re.compile(r"^https?://(?!localhost|127\.0\.0\.1)"), lambda route: route.abort())
-    context.route(GTAG, lambda route: route.fulfill(
-        status=200, content_type="application/javascript", body=FAKE_GTAG))
+    offline(context)
     try:
         page = context.new_page()
         page.goto("/")

@@ -2,40 +2,21 @@
 page scroll sideways, with the demo content and a long contact address."""
 
 import pytest
-from django.core.management import call_command
 
-from cookies.defaults import install
-from cookies.models import ConsentPolicy, CookieCategory, CookieDeclaration
+from cookies.models import CookieCategory, CookieDeclaration
 from maintenance.models import MaintenanceNotice
+
+from .page_types import PAGES, load_demo_site
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 LONG_EMAIL = "accessible-formats-and-general-enquiries@news.claims-portal-example.org.uk"
-PAGES = [
-    "/",
-    "/news/",
-    "/news/2020/",
-    "/news/2020/insurer-index-update-for-rta-a2a-users-v232/",
-    "/news/2020/scheduled-maintenance-notice/",
-    "/news/category/",
-    "/news/category/update/",
-    "/news/search/?q=maintenance",
-    "/documents/insurer-index/",
-    "/maintenance/",
-    "/privacy/",
-    "/accessibility/",
-    "/about/",
-    "/cookies/",
-    "/newsletter/",
-    "/no-such-page/",
-]
 
 
 @pytest.fixture
 def demo(settings):
     settings.CONTACT_EMAIL = LONG_EMAIL
-    install(CookieCategory, CookieDeclaration, ConsentPolicy)
-    call_command("load_demo_content", stdout=open("/dev/null", "w"))
+    load_demo_site()
     # A cookie with a long name, as analytics cookies have.
     CookieDeclaration.objects.create(
         category=CookieCategory.objects.first(),

@@ -1,10 +1,6 @@
-from datetime import timedelta
-
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from cookies.models import ConsentRecord
+from cookies import consent_log
 
 
 class Command(BaseCommand):
@@ -20,17 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Count, delete nothing.")
 
     def handle(self, *args, days, dry_run, **options):
-        if days is None:
-            days = settings.COOKIE_CONSENT_LOG_RETENTION_DAYS
-        if days < 1:
-            raise CommandError("--days must be at least 1.")
-        cutoff = timezone.now() - timedelta(days=days)
-        old = ConsentRecord.objects.older_than(cutoff)
-        if dry_run:
-            count = old.count()
-            self.stdout.write(
-                f"{count} consent log entries older than {days} days would be deleted."
-            )
-            return
-        count, _ = old.delete()
-        self.stdout.write(f"Deleted {count} consent log entries older than {days} days.")
+        try:
+            count, days = consent_log.prune(days, dry_run=dry_run)
+        except ValueError:
+            raise CommandError("--days must be at least 1.") from None
+        entries = f"{count} consent log entries older than {days} days"
+        self.stdout.write(f"{entries} would be deleted." if dry_run else f"Deleted {entries}.")
