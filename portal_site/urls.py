@@ -6,6 +6,7 @@ from django.views.generic import TemplateView
 
 from common.page_cache import public_page
 from maintenance.views import maintenance_calendar
+from management_information.sitemaps import ManagementInformationSitemap
 from news.downloads import editor_image
 from news.sitemaps import sitemaps
 from news.uploads import upload_editor_image
@@ -30,13 +31,20 @@ urlpatterns = [
     path("anymail/", include("newsletter.webhook_urls")),
     path("maintenance/", include("maintenance.urls")),
     path("maintenance.ics", maintenance_calendar, name="maintenance-calendar"),
+    path("management-information/", include("management_information.urls")),
     path("admin/", admin.site.urls),
     # django_ckeditor_5's upload view behind an image check (news/uploads.py).
     path("ckeditor5/image_upload/", upload_editor_image, name="ck_editor_5_upload_file"),
     path(
         "sitemap.xml",
         public_page(sitemap, query_params=("p",)),
-        {"sitemaps": {**sitemaps, "standing-pages": StandingPageSitemap}},
+        {
+            "sitemaps": {
+                **sitemaps,
+                "standing-pages": StandingPageSitemap,
+                "management-information": ManagementInformationSitemap,
+            }
+        },
         name="sitemap",
     ),
     path(

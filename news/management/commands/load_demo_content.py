@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from maintenance.demo import load_demo_notices
+from management_information.demo import load_demo_releases
 from news.demo import load_demo_content
 from pages.demo import load_demo_pages
 
@@ -15,3 +16,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo maintenance notices: {total}, {created} new.")
         created, total = load_demo_pages()
         self.stdout.write(f"Demo standing pages: {total}, {created} new.")
+        created, total = load_demo_releases()
+        self.stdout.write(f"Demo management information releases (illustrative figures): "
+                          f"{total}, {created} new.")
