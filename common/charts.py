@@ -35,6 +35,14 @@ CHAR_WIDTH = 0.6 * FONT_SIZE  # a little over the width of a digit (0.556 em) in
 # the colours are the GOV.UK analysis palette, distinct for colour-blind readers.
 COLOURS = ("#12436d", "#28a197", "#801650", "#f46a25")
 DASHES = ("", "6 3", "2 3", "8 3 2 3")
+# Each style's marker, drawn around a point as SVG path commands relative to
+# it: a circle, a square, a triangle and a diamond, about 8 units across.
+MARKER_SHAPES = (
+    "m-3.5 0a3.5 3.5 0 1 0 7 0a3.5 3.5 0 1 0-7 0",
+    "m-3.5-3.5h7v7h-7z",
+    "m0-4.5 4.2 7.5h-8.4z",
+    "m0-4.5 4.5 4.5-4.5 4.5-4.5-4.5z",
+)
 STYLES = len(COLOURS)
 # Markers on every point up to this many categories; past it a single line
 # reads better without them (several series always keep theirs).
@@ -69,6 +77,21 @@ class Point:
 
 
 @dataclass
+class Segment:
+    """A run of points with no gap: one line."""
+
+    points: list
+
+    @property
+    def coordinates(self):
+        """The polyline's `points`: “x,y x,y …”."""
+        return " ".join(f"{point.x},{point.y}" for point in self.points)
+
+    def __len__(self):
+        return len(self.points)
+
+
+@dataclass
 class Bar:
     x: float
     y: float
@@ -82,7 +105,7 @@ class Bar:
 class DrawnSeries:
     name: str
     style: int  # 1…STYLES: the marker shape, dash and fill pattern
-    segments: list = field(default_factory=list)  # runs of Points without a gap
+    segments: list = field(default_factory=list)  # Segments: runs of Points without a gap
     bars: list = field(default_factory=list)
     markers: bool = True
 
@@ -93,6 +116,16 @@ class DrawnSeries:
     @property
     def dash(self):
         return DASHES[self.style - 1]
+
+    @property
+    def marker_shape(self):
+        return MARKER_SHAPES[self.style - 1]
+
+    @property
+    def marker_path(self):
+        """The `d` of one path drawing this series' marker on each of its points."""
+        shape = self.marker_shape
+        return "".join(f"M{p.x} {p.y}{shape}" for run in self.segments for p in run.points)
 
 
 @dataclass
@@ -112,7 +145,7 @@ class Chart:
     x_ticks: list
     series: list
     table_head: list
-    table_rows: list
+    table_rows: list  # (category, [each series' value, formatted])
     baseline: float  # y of the value axis' lowest tick (zero for bars)
     empty: bool = False
 
@@ -228,7 +261,7 @@ def _chart(kind, title, labels, short_labels, series, format_value, format_tick,
         for i, value in enumerate(one.values):
             if value is None:
                 if run:
-                    line.segments.append(run)
+                    line.segments.append(Segment(run))
                 run = []
                 continue
             text = format_value(value)
@@ -242,7 +275,7 @@ def _chart(kind, title, labels, short_labels, series, format_value, format_tick,
             else:
                 run.append(Point(round(centres[i], 1), y_of(value), labels[i], text))
         if run:
-            line.segments.append(run)
+            line.segments.append(Segment(run))
         # A point between two gaps has no line to show it: it needs its marker.
         line.markers = markers or any(len(run) == 1 for run in line.segments)
         drawn.append(line)
@@ -257,8 +290,8 @@ def _chart(kind, title, labels, short_labels, series, format_value, format_tick,
     x_ticks.reverse()
 
     table_rows = [
-        [labels[i], *[NOT_AVAILABLE if s.values[i] is None else format_value(s.values[i])
-                      for s in series]]
+        (labels[i], [NOT_AVAILABLE if s.values[i] is None else format_value(s.values[i])
+                     for s in series])
         for i in range(count)
     ]
     if summary is None:
@@ -365,7 +398,7 @@ def total_sentence(labels, series, format_value=plain_number):
     span = f"From {labels[0]} to {labels[-1]}" if len(labels) > 1 else f"In {labels[0]}"
     sentence = f"{span}, {totals} in all"
     name, known = next((name, known) for name, known in runs if known)
-    if len(known) > 1:
+    if len(known) > 1 and max(value for _, value in known) > 0:
         label, value = max(known, key=lambda pair: pair[1])
         sentence += f"; the most {name} was {format_value(value)}, in {label}"
     return sentence + "."

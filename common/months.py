@@ -1,6 +1,7 @@
 """Calendar months: the periods of monthly figures and of charts over time."""
 
 import datetime
+import functools
 
 from django.utils import timezone
 
@@ -29,11 +30,13 @@ def start_of(month):
     return timezone.make_aware(datetime.datetime.combine(month, datetime.time.min))
 
 
+@functools.lru_cache(maxsize=1024)  # pages name the same few hundred months many times
 def month_name(month):
     """“November 2026”."""
     return f"{month:%B %Y}"
 
 
+@functools.lru_cache(maxsize=1024)
 def short_month_name(month):
     """“Nov 2026”, for a chart's axis."""
     return f"{month:%b %Y}"

@@ -70,6 +70,10 @@ class MeasureFigures:
         return format_value(self.value, self.measure)
 
     @property
+    def month_name(self):
+        return month_name(self.month)
+
+    @property
     def previous_month(self):
         return add_months(self.month, -1)
 
@@ -146,6 +150,24 @@ class ReleaseReport:
             for correction in self.corrections
         ]
 
+    # Read only where the page is drawn, so that a cached fragment costs no query.
+
+    @cached_property
+    def previous(self):
+        """The public release of the month before this one's, or the nearest older."""
+        return (Release.objects.published().filter(period__lt=self.release.period)
+                .order_by("-period").first())
+
+    @cached_property
+    def next(self):
+        return (Release.objects.published().filter(period__gt=self.release.period)
+                .order_by("period").first())
+
+    @cached_property
+    def next_release(self):
+        """The next release in the calendar."""
+        return Release.objects.upcoming().first()
+
     @property
     def previous_month(self):
         return add_months(self.release.period, -1)
@@ -153,6 +175,14 @@ class ReleaseReport:
     @property
     def year_before(self):
         return add_months(self.release.period, -12)
+
+    @property
+    def previous_month_name(self):
+        return month_name(self.previous_month)
+
+    @property
+    def year_before_name(self):
+        return month_name(self.year_before)
 
 
 class MeasureSeries:

@@ -30,13 +30,10 @@ def published_releases():
 
 
 def release_context(release, is_latest=False):
-    """What the release template needs besides the release (three small queries)."""
-    published = published_releases()
+    """What the release template needs besides the release and its report
+    (release.report, read only where a cached fragment is drawn)."""
     return {
         "is_latest": is_latest,
-        "previous": published.filter(period__lt=release.period).order_by("-period").first(),
-        "next": published.filter(period__gt=release.period).order_by("period").first(),
-        "next_release": Release.objects.upcoming().first(),
         "meta": page_meta(
             release.title,
             f"Claims Portal management information for {release.month}: each measure's "

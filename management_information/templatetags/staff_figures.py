@@ -5,7 +5,7 @@ the staff whose role covers the data. Each app computes its own figures
 from django import template
 from django.utils import timezone
 
-from common.charts import Series, bar_chart, line_chart
+from common.charts import Series, bar_chart, line_chart, total_sentence
 from common.months import month_name, short_month_name
 from news.figures import items_published_by_month
 from newsletter.figures import digest_deliveries, subscribers_by_month
@@ -50,14 +50,23 @@ def deliveries_chart():
     rows = digest_deliveries(DIGESTS)
     if not rows:
         return None
+    days = [f"{timezone.localtime(digest.created_at):%d/%m/%Y}" for digest, _ in rows]
+    frequencies = [digest.get_frequency_display() for digest, _ in rows]
+    series = _series(rows, [("sent", "sent"), ("failed", "failed"), ("bounced", "bounced"),
+                            ("complained", "complained")])
     return bar_chart(
         f"Deliveries of the last {len(rows)} digest{'s' if len(rows) > 1 else ''}",
-        labels=[str(digest) for digest, _ in rows],
-        short_labels=[f"{timezone.localtime(digest.created_at):%d/%m}" for digest, _ in rows],
-        series=_series(rows, [("sent", "sent"), ("failed", "failed"), ("bounced", "bounced"),
-                              ("complained", "complained")]),
+        labels=[f"{frequency} digest, {day}" for frequency, day in zip(frequencies, days,
+                                                                       strict=True)],
+        short_labels=[day[:5] for day in days],
+        series=series,
         format_value=count, integer=True, category_label="Digest",
         chart_id="figures-deliveries",
+        summary=total_sentence(
+            [f"the {frequency.lower()} digest of {day}"
+             for frequency, day in zip(frequencies, days, strict=True)],
+            series, count,
+        ),
     )
 
 

@@ -39,7 +39,7 @@ def test_ticks_are_round_numbers_that_cover_the_values(low, high, integer, expec
 
 def test_points_are_placed_on_the_scale_oldest_left():
     chart = line_chart("Claims", MONTHS[:3], [Series("Claims", [0, 50, 100])])
-    points = chart.series[0].segments[0]
+    points = chart.series[0].segments[0].points
     assert [p.x for p in points] == sorted(p.x for p in points)
     assert points[0].x == chart.left and points[-1].x == chart.right
     # 0 sits on the lowest tick, 100 on the highest: the y axis points down.
@@ -69,9 +69,10 @@ def test_bars_start_at_zero_and_sit_side_by_side_within_their_month():
 def test_a_missing_value_breaks_the_line_and_the_table_says_so():
     chart = line_chart("Gaps", MONTHS[:5], [Series("A", [1, 2, None, 4, None])])
     segments = chart.series[0].segments
-    assert [[p.label for p in run] for run in segments] == [["Month 1", "Month 2"], ["Month 4"]]
+    assert [[p.label for p in run.points] for run in segments] == [["Month 1", "Month 2"],
+                                                                   ["Month 4"]]
     assert chart.series[0].markers  # the lone point needs its marker
-    assert chart.table_rows[2] == ["Month 3", NOT_AVAILABLE]
+    assert chart.table_rows[2] == ("Month 3", [NOT_AVAILABLE])
 
 
 def test_markers_are_left_off_a_long_single_line_but_kept_for_several_series():
@@ -139,7 +140,12 @@ def test_the_partial_draws_an_accessible_figure_with_its_table():
     assert "<figcaption class=\"chart__title\">Claims notified</figcaption>" in html
     assert chart.summary in html
     assert 'role="img" aria-labelledby="chart-x-name" aria-describedby="chart-x-summary"' in html
-    assert html.count("<polyline") == 2 and html.count("<use href=\"#chart-x-marker-") == 8
+    assert html.count("<polyline") == 2
+    # Each series' markers, its own shape on each point: circles, then squares.
+    assert html.count('<path class="chart__markers"') == 2
+    first = chart.series[0].segments[0].points[0]
+    assert f'd="M{first.x} {first.y}m-3.5 0a3.5 3.5 0 1 0 7 0' in html  # a circle on it
+    assert html.count("m-3.5-3.5h7v7h-7z") == 3 + 1  # the squares, and the legend's
     assert 'stroke-dasharray="6 3"' in html  # the second series is dashed
     assert '<th scope="row">Month 2</th><td class="table__numeric">2</td>' in html
     assert 'role="region" aria-labelledby="chart-x-caption" tabindex="0"' in html

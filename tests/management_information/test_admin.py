@@ -312,3 +312,30 @@ def test_the_change_form_lists_figures_and_revisions(client, publisher, public_r
     assert "Enter figures" in page and "Upload figures" in page
     assert "<td>RTA claims notified</td><td>1200</td>" in page
     assert "Late data (1 figure)" in page
+
+
+def test_an_editors_change_to_a_published_release_waits_and_can_be_previewed(
+    client, editor, publisher, public_release
+):
+    client.force_login(editor)
+    change = f"{ADMIN}{public_release.pk}/change/"
+    assert client.get(ADMIN + "add/").status_code == 200
+    assert client.get(change).status_code == 200
+    response = client.post(change, {"period": "2026-10", "notes": "A new way of counting.",
+                                    "announcement": public_release.announcement_id or ""})
+    assert response.status_code == 302
+    public_release.refresh_from_db()
+    assert public_release.notes == ""  # the live release is unchanged
+    preview = client.get(f"{ADMIN}{public_release.pk}/revisions/1/preview/")
+    assert preview.status_code == 200
+    assert "A new way of counting." in preview.text and "Preview of revision 1" in preview.text
+    assert "RTA claims notified" in preview.text  # the figures, drawn as the public page does
+    assert "A new way of counting." not in client.__class__().get(
+        "/management-information/2026/10/").text
+
+
+@pytest.mark.parametrize("object_id", ["abc", "99999999999999999999999", "-1", "0"])
+def test_figures_pages_of_no_release_are_404(client, publisher, object_id):
+    client.force_login(publisher)
+    assert client.get(f"{ADMIN}{object_id}/figures/").status_code == 404
+    assert client.post(f"{ADMIN}{object_id}/upload/").status_code == 404

@@ -3,8 +3,9 @@
 import pytest
 from django.contrib.auth.models import User
 
-from newsletter.models import Delivery, Digest, Subscriber
 from tests.helpers import at, london, member_of
+
+from .helpers import a_sent_digest
 
 pytestmark = pytest.mark.django_db
 NOW = london(2026, 12, 5, 12)
@@ -14,12 +15,7 @@ NOW = london(2026, 12, 5, 12)
 def data(make_item):
     for day in (3, 4):
         make_item(published_at=london(2026, 11, day))
-    person = Subscriber.objects.create(email="r@example.com", status="confirmed",
-                                       confirmed_at=london(2026, 10, 1))
-    digest = Digest.objects.create(frequency="weekly", period="2026-W47",
-                                   until=london(2026, 11, 23), created_at=london(2026, 11, 23),
-                                   status="done", recipients=1)
-    Delivery.objects.create(digest=digest, subscriber=person, since=digest.until, status="sent")
+    a_sent_digest()
 
 
 def dashboard(client, user):
@@ -38,8 +34,10 @@ def test_a_superuser_sees_every_figure_with_its_numbers(client, data):
     assert "News items published per month, last 12 months" in page
     # The numbers beside the charts.
     assert '<th scope="row">November 2026</th><td class="table__numeric">2</td>' in page
-    assert ('<th scope="row">Weekly digest, week of 16 November 2026</th>'
+    assert ('<th scope="row">Weekly digest, 23/11/2026</th>'
             '<td class="table__numeric">1</td>') in page
+    assert ("In the weekly digest of 23/11/2026, 1 sent, 0 failed, 0 bounced and 0 "
+            "complained") in page
     assert "From January 2026 to December 2026, 2 items published in all" in page
 
 
