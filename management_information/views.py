@@ -45,21 +45,27 @@ def release_context(release, is_latest=False):
 
 @method_decorator(public_page, name="dispatch")
 class LatestReleaseView(TemplateView):
-    """/management-information/: the newest public release."""
+    """/management-information/: the newest public release, or a page saying
+    when the first is due."""
 
-    template_name = "management_information/release.html"
+    def get(self, request, *args, **kwargs):
+        self.release = published_releases().order_by("-period").first()
+        return super().get(request, *args, **kwargs)
+
+    def get_template_names(self):
+        if self.release is None:
+            return ["management_information/no_release.html"]
+        return ["management_information/release.html"]
 
     def get_context_data(self, **kwargs):
-        release = published_releases().order_by("-period").first()
-        if release is None:
-            self.template_name = "management_information/no_release.html"
+        if self.release is None:
             return super().get_context_data(
                 next_release=Release.objects.upcoming().first(),
                 meta=page_meta("Management information", DESCRIPTION, breadcrumbs=TRAIL),
                 **kwargs,
             )
         return super().get_context_data(
-            release=release, **release_context(release, is_latest=True), **kwargs
+            release=self.release, **release_context(self.release, is_latest=True), **kwargs
         )
 
 
