@@ -146,8 +146,7 @@ class Chart:
     series: list
     table_head: list
     table_rows: list  # (category, [each series' value, formatted])
-    baseline: float  # y of the value axis' lowest tick (zero for bars)
-    empty: bool = False
+    baseline: float  # y of zero, or of the tick nearest it (where bars stand)
 
     font_size = FONT_SIZE
 
@@ -225,36 +224,22 @@ def _present(series):
     return [value for s in series for value in s.values if value is not None]
 
 
-def _chart(kind, title, labels, short_labels, series, format_value, format_tick,
-           category_label, summary, chart_id, integer, relative=True):
-    labels = list(labels)
-    short_labels = list(short_labels or labels)
-    series = list(series)
-    format_tick = format_tick or format_value
-    values = _present(series)
-    empty = not values
-    low, high = _value_range(values or [0, 1], include_zero=kind == "bar")
-    ticks = nice_ticks(low, high, integer=integer)
-    tick_labels = [format_tick(tick) for tick in ticks]
-    left = max(len(text) for text in tick_labels) * CHAR_WIDTH + 10
-    top, right, bottom = 10.0, WIDTH - 8.0, HEIGHT - FONT_SIZE - 16.0
-    lowest, highest = float(ticks[0]), float(ticks[-1])
-
-    def y_of(value):
-        return round(bottom - (float(value) - lowest) / (highest - lowest) * (bottom - top), 1)
-
-    count = len(labels)
-    plot_width = right - left
+def _centres(kind, count, left, right):
+    """The x of each category: bands for bars, evenly spaced points for lines."""
+    width = right - left
     if kind == "bar":
-        band = plot_width / max(1, count)
-        centres = [left + band * (i + 0.5) for i in range(count)]
-    elif count > 1:
-        centres = [left + plot_width * i / (count - 1) for i in range(count)]
-    else:
-        centres = [left + plot_width / 2]
+        band = width / max(1, count)
+        return [left + band * (i + 0.5) for i in range(count)], band
+    if count > 1:
+        return [left + width * i / (count - 1) for i in range(count)], 0
+    return [left + width / 2], 0
 
+
+def _draw(kind, series, labels, centres, band, y_of, zero_y, format_value):
+    """A DrawnSeries per series: its bars, or its runs of points."""
     drawn = []
-    markers = len(series) > 1 or count <= MARKERS_UP_TO
+    markers = len(series) > 1 or len(labels) <= MARKERS_UP_TO
+    group = band * 0.8  # a category's bars, side by side, with a gap between categories
     for index, one in enumerate(series):
         line = DrawnSeries(one.name, index % STYLES + 1)
         run = []
@@ -263,37 +248,52 @@ def _chart(kind, title, labels, short_labels, series, format_value, format_tick,
                 if run:
                     line.segments.append(Segment(run))
                 run = []
-                continue
-            text = format_value(value)
-            if kind == "bar":
-                group = band * 0.8
+            elif kind == "bar":
                 width = group / len(series)
                 x = centres[i] - group / 2 + width * index
-                top_y, base_y = sorted((y_of(value), y_of(max(lowest, min(0, highest)))))
-                line.bars.append(Bar(round(x, 1), top_y, round(width, 1),
-                                     round(base_y - top_y, 1), labels[i], text))
+                top, base = sorted((y_of(value), zero_y))
+                line.bars.append(Bar(round(x, 1), top, round(width, 1), round(base - top, 1),
+                                     labels[i], format_value(value)))
             else:
-                run.append(Point(round(centres[i], 1), y_of(value), labels[i], text))
+                run.append(Point(round(centres[i], 1), y_of(value), labels[i],
+                                 format_value(value)))
         if run:
             line.segments.append(Segment(run))
         # A point between two gaps has no line to show it: it needs its marker.
         line.markers = markers or any(len(run) == 1 for run in line.segments)
         drawn.append(line)
+    return drawn
 
+
+def _category_ticks(short_labels, centres, room):
+    """Labels for as many categories as fit, counted back from the newest."""
     longest = max((len(text) for text in short_labels), default=1)
-    step = _label_step(count, plot_width, longest)
-    x_ticks = []
-    for i in range(count - 1, -1, -step):
+    step = _label_step(len(short_labels), room, longest)
+    ticks = []
+    for i in range(len(short_labels) - 1, -1, -step):
         x, half = centres[i], len(short_labels[i]) * CHAR_WIDTH / 2
         anchor = "start" if x - half < 0 else "end" if x + half > WIDTH else "middle"
-        x_ticks.append(Tick(round(x, 1), short_labels[i], anchor))
-    x_ticks.reverse()
+        ticks.append(Tick(round(x, 1), short_labels[i], anchor))
+    return ticks[::-1]
 
-    table_rows = [
-        (labels[i], [NOT_AVAILABLE if s.values[i] is None else format_value(s.values[i])
-                     for s in series])
-        for i in range(count)
-    ]
+
+def _chart(kind, title, labels, short_labels, series, format_value, format_tick,
+           category_label, summary, chart_id, integer, relative=True):
+    labels = list(labels)
+    short_labels = list(short_labels or labels)
+    series = list(series)
+    low, high = _value_range(_present(series) or [0, 1], include_zero=kind == "bar")
+    ticks = nice_ticks(low, high, integer=integer)
+    tick_labels = [(format_tick or format_value)(tick) for tick in ticks]
+    left = max(len(text) for text in tick_labels) * CHAR_WIDTH + 10
+    top, right, bottom = 10.0, WIDTH - 8.0, HEIGHT - FONT_SIZE - 16.0
+    lowest, highest = float(ticks[0]), float(ticks[-1])
+
+    def y_of(value):
+        return round(bottom - (float(value) - lowest) / (highest - lowest) * (bottom - top), 1)
+
+    zero_y = y_of(max(lowest, min(0, highest)))  # where bars stand: zero, or the nearest tick
+    centres, band = _centres(kind, len(labels), left, right)
     if summary is None:
         summary = (total_sentence(labels, series, format_value) if kind == "bar"
                    else trend_sentence(labels, series, format_value, relative))
@@ -310,12 +310,15 @@ def _chart(kind, title, labels, short_labels, series, format_value, format_tick,
         right=right,
         bottom=bottom,
         y_ticks=[Tick(y_of(tick), text) for tick, text in zip(ticks, tick_labels, strict=True)],
-        x_ticks=x_ticks,
-        series=drawn,
+        x_ticks=_category_ticks(short_labels, centres, right - left),
+        series=_draw(kind, series, labels, centres, band, y_of, zero_y, format_value),
         table_head=[category_label, *[s.name for s in series]],
-        table_rows=table_rows,
-        baseline=y_of(max(lowest, min(0, highest))),
-        empty=empty,
+        table_rows=[
+            (label, [NOT_AVAILABLE if s.values[i] is None else format_value(s.values[i])
+                     for s in series])
+            for i, label in enumerate(labels)
+        ],
+        baseline=zero_y,
     )
 
 

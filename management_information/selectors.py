@@ -6,11 +6,13 @@ from .models import Release
 
 
 def seconds_until_next_release():
-    """Seconds until the next scheduled release becomes public, or None (in
-    settings.PUBLIC_PAGE_CHANGE_TIMERS: no cached page outlives that moment)."""
+    """Seconds until the next release in the calendar is due: a scheduled one
+    becomes public, an announced one not published by then shows as delayed.
+    None if none is due (in settings.PUBLIC_PAGE_CHANGE_TIMERS: no cached
+    page outlives that moment)."""
     now = timezone.now()
     moment = (
-        Release.objects.filter(status=Release.Status.PUBLISHED, published_at__gt=now)
+        Release.objects.in_calendar().filter(published_at__gt=now)
         .order_by("published_at")
         .values_list("published_at", flat=True)
         .first()

@@ -58,12 +58,16 @@ def test_the_feed_has_every_announced_and_published_release_on_its_day(
     assert event.decoded("DTSTART") == datetime.date(2026, 12, 18)
 
 
-def test_cached_pages_end_when_the_next_release_goes_public(make_release, measures):
+def test_cached_pages_end_when_the_next_release_is_due(make_release, measures):
     make_release(datetime.date(2026, 11, 1), {measures[0]: 1})  # 15/12/2026 9:30
     make_release(datetime.date(2026, 12, 1), status=Release.Status.DRAFT)  # drafts do not count
+    # An announced one does: past its time it shows as delayed.
+    make_release(datetime.date(2027, 1, 1), status=Release.Status.DRAFT, announced=True)
     with at(london(2026, 12, 15, 9, 0)):
         assert seconds_until_next_release() == 30 * 60
-    with at(london(2026, 12, 15, 9, 30)):
+    with at(london(2027, 2, 15, 9, 0)):
+        assert seconds_until_next_release() == 30 * 60
+    with at(london(2027, 2, 15, 9, 30)):
         assert seconds_until_next_release() is None
 
 
