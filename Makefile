@@ -44,7 +44,8 @@ test-fast: install  ## the edit-test loop: no browser, no slow tests
 # both clock changes of Europe/London (the clock ticks on from each).
 CLOCK_TESTS := tests/newsletter/test_digests.py tests/newsletter/test_maintenance_in_digests.py \
 	tests/maintenance tests/news/test_models.py tests/news/test_views.py \
-	tests/portal_site/test_public_pages.py tests/cookies tests/editorial
+	tests/portal_site/test_public_pages.py tests/cookies tests/editorial \
+	tests/management_information tests/news/test_figures.py tests/newsletter/test_figures.py
 CLOCK_INSTANTS := 2026-12-02T08:00:00+00:00 2026-12-05T15:00:00+00:00 \
 	2026-11-30T12:00:00+00:00 2026-12-31T23:59:30+00:00 \
 	2027-03-28T00:59:30+00:00 2027-10-31T00:59:30+00:00 2028-02-29T12:00:00+00:00

@@ -2,7 +2,9 @@
 the archive of news items they measure."""
 
 import datetime
+import os
 import re
+import secrets
 import socket
 import sys
 import urllib.parse
@@ -15,6 +17,35 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def in_process_settings(database_url):
+    """The environment of a benchmark that requests pages in its own process
+    (Django's test client) as production would serve them: DEBUG off,
+    prepared statements on, the page cache off, no Redis unless it sets one."""
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DATABASE_URL=database_url,
+        DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        SECURE_SSL_REDIRECT="0",
+        PAGE_CACHE_TIMEOUT="0",
+        LOG_LEVEL="WARNING",
+    )
+    os.environ.pop("REDIS_URL", None)
+
+
+class QueryCounter:
+    """Counts the SQL statements of a request (DEBUG off keeps no query log):
+    `with connection.execute_wrapper(counter): ...`."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
 
 
 def recreate_database(database_url):

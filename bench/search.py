@@ -29,7 +29,6 @@ import argparse
 import os
 import random
 import re
-import secrets
 import statistics
 import sys
 import time
@@ -41,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from django.utils.text import slugify  # noqa: E402
 
 from bench import common  # noqa: E402
-from bench.common import recreate_database  # noqa: E402
+from bench.common import QueryCounter, in_process_settings, recreate_database  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_search12"
 TARGET_MS = 100
@@ -137,17 +136,6 @@ def searches(first_year):
     ]
 
 
-class QueryCounter:
-    """Counts the SQL statements of a request (DEBUG off keeps no query log)."""
-
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
-
-
 def measure(client, params, rounds):
     timings = []
     for _ in range(rounds):
@@ -161,17 +149,7 @@ def measure(client, params, rounds):
 def main():
     args = parse_args()
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="bench.settings",
-        DATABASE_URL=database_url,
-        DEBUG="0",
-        SECRET_KEY=secrets.token_urlsafe(50),
-        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
-        SECURE_SSL_REDIRECT="0",
-        PAGE_CACHE_TIMEOUT="0",
-        LOG_LEVEL="WARNING",
-    )
-    os.environ.pop("REDIS_URL", None)
+    in_process_settings(database_url)
     import django
 
     if not args.keep_data:

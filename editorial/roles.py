@@ -19,6 +19,9 @@ EDITORS = [
     "maintenance.add_maintenancenotice", "maintenance.change_maintenancenotice",
     "maintenance.view_maintenancenotice",
     "pages.add_standingpage", "pages.change_standingpage", "pages.view_standingpage",
+    "management_information.add_release", "management_information.change_release",
+    "management_information.view_release", "management_information.view_measure",
+    "management_information.view_measuregroup",
     "editorial.view_revision",
 ]
 PUBLISHERS = EDITORS + [
@@ -28,6 +31,10 @@ PUBLISHERS = EDITORS + [
     "news.add_documentseries", "news.change_documentseries", "news.delete_documentseries",
     "maintenance.publish_maintenancenotice", "maintenance.delete_maintenancenotice",
     "pages.publish_standingpage", "pages.delete_standingpage",
+    "management_information.publish_release", "management_information.delete_release",
+    "management_information.add_measure", "management_information.change_measure",
+    "management_information.delete_measure", "management_information.add_measuregroup",
+    "management_information.change_measuregroup", "management_information.delete_measuregroup",
     "editorial.view_auditentry",
 ]
 # Subscribers, consent history, imports, digests, deliveries, suppressions:

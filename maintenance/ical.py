@@ -1,22 +1,17 @@
 """/maintenance.ics: the published windows as an RFC 5545 calendar that
 Outlook and Google Calendar can subscribe to."""
 
-from urllib.parse import urlsplit
-
 import icalendar
-from django.conf import settings
 
+from common import ical
 from common.site_url import absolute_url
 
 from .wording import unavailability
 
-# How often subscribed calendars should fetch the feed again.
-REFRESH_INTERVAL = "PT1H"
-
 
 def uid(notice):
     """Stable for the notice's whole life, whatever is edited."""
-    return f"maintenance-{notice.pk}@{urlsplit(settings.SITE_URL).hostname}"
+    return ical.uid("maintenance", notice.pk)
 
 
 def event(notice):
@@ -49,19 +44,4 @@ def event(notice):
 
 def calendar(notices):
     """The calendar of `notices`, as bytes."""
-    cal = icalendar.Calendar()
-    cal.add("prodid", f"-//{settings.SITE_NAME}//Planned maintenance//EN")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"{settings.SITE_NAME} planned maintenance")
-    cal.add("x-wr-timezone", settings.TIME_ZONE)
-    cal.add(
-        "refresh-interval",
-        icalendar.vDuration.from_ical(REFRESH_INTERVAL),
-        parameters={"VALUE": "DURATION"},
-    )
-    cal.add("x-published-ttl", REFRESH_INTERVAL)
-    for notice in notices:
-        cal.add_component(event(notice))
-    return cal.to_ical()
+    return ical.calendar("Planned maintenance", (event(notice) for notice in notices))

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "cookies",
     "maintenance",
     "pages",
+    "management_information",
     "axes",
     # Last: it gives the staff roles their permissions once every app's exist.
     "editorial",
@@ -338,7 +339,10 @@ CELERY_BEAT_SCHEDULE["newsletter-sweep"] = {
 NEWSLETTER_SOFT_BOUNCE_LIMIT = int(os.environ.get("NEWSLETTER_SOFT_BOUNCE_LIMIT", 5))
 # Dotted paths of functions (digest) -> list of {"title", "items": [{"title", "url", "text"}]}
 # whose sections are added to every digest (e.g. upcoming maintenance).
-NEWSLETTER_DIGEST_EXTRA_SECTIONS = ["maintenance.digests.upcoming_maintenance"]
+NEWSLETTER_DIGEST_EXTRA_SECTIONS = [
+    "maintenance.digests.upcoming_maintenance",
+    "management_information.digests.new_releases",
+]
 # Sign-up limits (cache-backed): per address, and per client IP address.
 NEWSLETTER_EMAIL_INTERVAL = 10 * 60  # one confirmation email per address per 10 minutes
 NEWSLETTER_EMAIL_PER_DAY = 3
@@ -484,6 +488,7 @@ FRONTEND_CACHE_TIMEOUT = 2  # seconds per purge request
 PUBLIC_PAGE_CHANGE_TIMERS = [
     "news.selectors.seconds_until_next_publication",
     "maintenance.selectors.seconds_until_next_change",
+    "management_information.selectors.seconds_until_next_release",
 ]
 # What `manage.py load_demo_content` loads, in order: {what: the app's loader,
 # which creates or updates its demo rows and returns (created, total)}.
@@ -491,10 +496,16 @@ DEMO_CONTENT = {
     "news items": "news.demo.load_demo_items",
     "maintenance notices": "maintenance.demo.load_demo_notices",
     "standing pages": "pages.demo.load_demo_pages",
+    "management information releases (illustrative figures)": (
+        "management_information.demo.load_demo_releases"
+    ),
 }
 
 # Maintenance notices: how long before a window the site-wide banner appears
 # (each notice may set its own moment).
 MAINTENANCE_BANNER_HOURS = int(os.environ.get("MAINTENANCE_BANNER_HOURS", "72"))
+# Management information (management_information/): the news category whose
+# items announce releases, and whose subscribers want them in their digests.
+MANAGEMENT_INFORMATION_CATEGORY = "management-info"
 # Where readers ask for documents in an accessible format (and other questions).
 CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "enquiries@localhost")

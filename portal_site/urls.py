@@ -7,6 +7,7 @@ from common.page_cache import public_page
 from common.sitemaps import NamedPagesSitemap, sitemap_index
 from maintenance.sitemaps import sitemaps as maintenance_sitemaps
 from maintenance.views import maintenance_calendar
+from management_information.sitemaps import sitemaps as management_information_sitemaps
 from news.downloads import editor_image
 from news.sitemaps import sitemaps as news_sitemaps
 from news.uploads import upload_editor_image
@@ -23,6 +24,7 @@ sitemaps = {
     **maintenance_sitemaps,
     **newsletter_sitemaps,
     **pages_sitemaps,
+    **management_information_sitemaps,
 }
 
 
@@ -45,6 +47,7 @@ urlpatterns = [
     path("anymail/", include("newsletter.webhook_urls")),
     path("maintenance/", include("maintenance.urls")),
     path("maintenance.ics", maintenance_calendar, name="maintenance-calendar"),
+    path("management-information/", include("management_information.urls")),
     path("admin/", admin.site.urls),
     # django_ckeditor_5's upload view behind an image check (news/uploads.py).
     path("ckeditor5/image_upload/", upload_editor_image, name="ck_editor_5_upload_file"),
