@@ -146,8 +146,7 @@ class ConsentRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "weeks": weeks,
             "rows": rows,
             "decisions": consent_log.RATES,
-            # For the chart (the project's shared SVG chart component).
-            "series": consent_log.weekly_rates(rows),
+            "chart": consent_log.rates_chart(rows),
         }
         status = 400 if form.is_bound and not form.is_valid() else 200
         return render(request, "admin/cookies/consentrecord/statistics.html", context,

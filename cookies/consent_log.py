@@ -9,6 +9,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
+from common.charts import Series, line_chart
+
 from .models import ConsentRecord
 
 
@@ -79,17 +81,31 @@ def weekly_statistics(since):
 
 
 def weekly_rates(rows):
-    """The chart's data: one series per rate, each a list of (week, percentage),
-    oldest week first, every policy version of a week together."""
+    """The chart's data: the weeks, oldest first, and a common.charts.Series
+    per rate of percentages (every policy version of a week together)."""
     weeks = {}
     for row in rows:
         total, counts = weeks.get(row.week, (0, Counter()))
         weeks[row.week] = (total + row.total, counts + Counter(row.counts))
     ordered = sorted(weeks.items())
-    return [
-        {
-            "name": decision.label,
-            "points": [(week, 100 * counts[decision] / total) for week, (total, counts) in ordered],
-        }
+    series = [
+        Series(decision.label, [100 * counts[decision] / total for _, (total, counts) in ordered])
         for decision in RATES
     ]
+    return [week for week, _ in ordered], series
+
+
+def rates_chart(rows):
+    """The rates per week as a line chart (common.charts), or None without choices."""
+    weeks, series = weekly_rates(rows)
+    if not weeks:
+        return None
+    return line_chart(
+        "Accept, reject and object rates per week",
+        labels=[f"Week of {week:%d/%m/%Y}" for week in weeks],
+        short_labels=[f"{week:%d/%m}" for week in weeks],
+        series=series,
+        format_value=lambda value: f"{value:.0f}%",
+        category_label="Week",
+        relative=False,
+    )

@@ -66,12 +66,11 @@ def test_weekly_statistics_count_per_week_and_version(history):
     assert [(d.value, n) for d, n, _ in week.rates] == [
         ("accepted", 2), ("rejected", 1), ("objected", 1)
     ]
-    series = consent_log.weekly_rates(rows)
-    assert [s["name"] for s in series] == ["Accepted", "Rejected", "Objected to statistics"]
+    weeks, series = consent_log.weekly_rates(rows)
+    assert weeks == [datetime.date(2026, 11, 23), datetime.date(2026, 11, 30)]
+    assert [s.name for s in series] == ["Accepted", "Rejected", "Objected to statistics"]
     # This week: 6 choices over both versions, 2 objections.
-    assert series[2]["points"] == [
-        (datetime.date(2026, 11, 23), 0.0), (datetime.date(2026, 11, 30), 100 * 2 / 6)
-    ]
+    assert series[2].values == [0.0, 100 * 2 / 6]
 
 
 def test_a_privacy_officer_sees_the_table(client, history):
@@ -84,7 +83,13 @@ def test_a_privacy_officer_sees_the_table(client, history):
     assert "30/11/2026" in page and "23/11/2026" in page and "01/10/2026" not in page
     assert "50 % (2)" in page and "25 % (1)" in page
     assert "33 % (2)" not in page  # rates are per version, not per week
-    assert len(response.context["series"]) == 3
+    # The chart of the rates, with its data table (one row per week).
+    chart = response.context["chart"]
+    assert [series.name for series in chart.series] == [
+        "Accepted", "Rejected", "Objected to statistics"
+    ]
+    assert 'id="chart-accept-reject-and-object-rates-per-week"' in page
+    assert [row[0] for row in chart.table_rows] == ["Week of 23/11/2026", "Week of 30/11/2026"]
     changelist = client.get(reverse("admin:cookies_consentrecord_changelist")).content.decode()
     assert URL in changelist
 
