@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make run-cached`: the site behind Debian's Varnish with the repository's VCL.
-# Varnish listens on PORT; the application (runserver) on PORT+1, purged on save.
+# Varnish listens on PORT; the application (runserver) on PORT+1. Saves purge
+# the pages they change by surrogate key (no broker here: delivered in-process).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PORT=${PORT:-8000}
@@ -19,7 +20,8 @@ cat > "$workdir/backend.vcl" <<VCL
 backend default {
     .host = "127.0.0.1";
     .port = "$APP_PORT";
-    .probe = { .url = "/robots.txt"; .interval = 2s; .timeout = 1s; .window = 3; .threshold = 2; .initial = 2; }
+    # /healthz/ answers 200 while the application can serve pages (the host is 127.0.0.1).
+    .probe = { .url = "/healthz/"; .interval = 2s; .timeout = 1s; .window = 3; .threshold = 2; .initial = 2; }
 }
 acl purgers { "127.0.0.1"; "::1"; }
 VCL

@@ -94,7 +94,7 @@ class Varnish:
         (workdir / "backend.vcl").write_text(
             "backend default {\n"
             f'  .host = "127.0.0.1"; .port = "{backend_port}";\n'
-            '  .probe = { .url = "/robots.txt"; .interval = 1s; .timeout = 1s;'
+            '  .probe = { .url = "/healthz/"; .interval = 1s; .timeout = 1s;'
             " .window = 2; .threshold = 1; .initial = 1; }\n"
             "}\n"
             'acl purgers { "127.0.0.1"; }\n'
