@@ -98,10 +98,10 @@ class Varnish:
     """varnishd with the repository's VCL; freeze() stops it answering
     (SIGSTOP to its processes) with its cache kept, as a stalled node."""
 
-    def __init__(self, workdir, backend_port):
+    def __init__(self, workdir, backend_port, port=None):
         workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         (workdir / "backend.vcl").write_text(
             "backend default {\n"
