@@ -8,9 +8,12 @@ PORT=${PORT:-8000}
 APP_PORT=$((PORT + 1))
 PYTHON=${PYTHON:-.venv/bin/python}
 
-if ! command -v varnishd >/dev/null && [ ! -x /usr/sbin/varnishd ]; then
-    echo "Installing Debian's varnish (needs root)…"
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends varnish </dev/null
+# default.vcl purges by surrogate key with varnish-modules' xkey.
+if { ! command -v varnishd >/dev/null && [ ! -x /usr/sbin/varnishd ]; } \
+    || ! compgen -G "/usr/lib/*/varnish/vmods/libvmod_xkey.so" >/dev/null; then
+    echo "Installing Debian's varnish and varnish-modules (needs root)…"
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends varnish varnish-modules </dev/null
 fi
 VARNISHD=$(command -v varnishd || echo /usr/sbin/varnishd)
 

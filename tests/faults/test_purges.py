@@ -6,14 +6,13 @@ Needs PostgreSQL's server binaries, redis-server and Varnish: skipped on a
 laptop without them, failed in CI."""
 
 import re
-import shutil
 import time
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import free_port, require, wait_until
-from tests.varnish.conftest import VARNISHD, Varnish, fetch
+from tests.varnish.conftest import VARNISHD, Varnish, fetch, xkey_installed
 
 from .test_outages import Browser, run_admin_action
 
@@ -22,8 +21,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def varnish_port(tmp_path):
-    require(Path(VARNISHD).exists() and shutil.which("varnishstat"),
-            "needs Varnish: apt-get install varnish")
+    require(Path(VARNISHD).exists() and xkey_installed(),
+            "needs Varnish: apt-get install varnish varnish-modules")
     return free_port()
 
 
