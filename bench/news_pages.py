@@ -559,7 +559,7 @@ def main():
     from portal_site.celery import app as celery_app
 
     celery_app.conf.task_always_eager = True  # this process purges in-process
-    if not (args.keep_data and _holds_items(args.items)):
+    if not (args.keep_data and common.holds_items(args.items)):
         recreate_database(database_url)
         call_command("migrate", verbosity=0)
         load_items(args.items, args.years)
@@ -690,17 +690,6 @@ def main():
         return 1
     print("bench: every target met")
     return 0
-
-
-def _holds_items(count):
-    from django.db import DatabaseError
-
-    from news.models import NewsItem
-
-    try:
-        return NewsItem.objects.count() >= count
-    except DatabaseError:
-        return False
 
 
 if __name__ == "__main__":
