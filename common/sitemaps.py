@@ -8,6 +8,10 @@ from django.urls import reverse
 
 from .site_url import absolute_url
 
+# The surrogate key of the sitemap (common.page_cache): every app whose saves
+# change an address or a lastmod in it purges this key.
+SITEMAP_KEY = "sitemap"
+
 
 class SiteUrlSitemap(Sitemap):
     """Builds addresses from settings.SITE_URL rather than the request's host."""

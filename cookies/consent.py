@@ -34,6 +34,8 @@ SALT = "cookies.consent"
 # Versioned: a Policy cached by an earlier release (another shape) is never read.
 POLICY_CACHE_KEY = "cookies:policy:2"
 POLICY_CACHE_SECONDS = 300
+# The surrogate key of every page carrying the banner (common.page_cache).
+POLICY_KEY = "cookies-policy"
 MAX_COOKIE_LENGTH = 1024
 # After saving on the cookies page (a form), that page shows a confirmation once.
 FLASH_COOKIE = "cookie_consent_saved"

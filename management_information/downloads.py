@@ -19,6 +19,7 @@ from common.csv_export import csv_lines, safe_cell
 from common.page_cache import public_page
 from common.site_url import absolute_url
 
+from . import surrogate_keys
 from .formatting import format_value, plain
 from .models import Measure, Release
 from .periods import iso_month
@@ -188,13 +189,13 @@ def release_file(release, fmt):
 # Downloads are small and cheap, and their Content-Disposition must reach the
 # visitor: shared caches keep them (public_page's headers), the application's
 # own page cache does not.
-@public_page(query_params=(), store=False)
+@public_page(keys=[surrogate_keys.PAGES], store=False)
 def release(request, year, month, format):
     period = datetime.date(year, month, 1)
     return release_file(get_object_or_404(Release.objects.published(), period=period), format)
 
 
-@public_page(query_params=())
+@public_page(keys=[surrogate_keys.PAGES])
 def latest(request, format):
     """The newest release's file: a temporary redirect, so the address never
     changes while what it leads to does."""
@@ -239,7 +240,7 @@ def series_data(series):
     }
 
 
-@public_page(query_params=(), store=False)
+@public_page(keys=[surrogate_keys.PAGES], store=False)
 def measure(request, code, format):
     series = MeasureSeries(get_object_or_404(Measure.objects.select_related("group"), code=code))
     if not series.rows:

@@ -1,23 +1,20 @@
 """Public functions other apps and settings use to read releases."""
 
-from django.utils import timezone
 
+from . import surrogate_keys
 from .models import Release
 
 
-def seconds_until_next_release():
-    """Seconds until the next release in the calendar is due: a scheduled one
-    becomes public, an announced one not published by then shows as delayed.
-    None if none is due (in settings.PUBLIC_PAGE_CHANGE_TIMERS: no cached
-    page outlives that moment)."""
-    now = timezone.now()
-    moment = (
-        Release.objects.in_calendar().filter(published_at__gt=now)
-        .order_by("published_at")
+def scheduled_changes(start, end):
+    """(moment, surrogate keys) of each release in the calendar due in (start,
+    end]: a scheduled one becomes public, an announced one not published by
+    then shows as delayed (settings.PUBLIC_PAGE_CHANGE_TIMERS, common.page_cache)."""
+    moments = (
+        Release.objects.in_calendar()
+        .filter(published_at__gt=start, published_at__lte=end)
         .values_list("published_at", flat=True)
-        .first()
     )
-    return None if moment is None else (moment - now).total_seconds()
+    return [(moment, surrogate_keys.changed_by_save()) for moment in moments]
 
 
 def published_between(since, until):

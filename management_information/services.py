@@ -4,8 +4,9 @@ replaced: the previous values are kept with the reason."""
 
 from django.db import transaction
 
-from common.page_cache import invalidate
+from common.page_cache import purge
 
+from . import surrogate_keys
 from .formatting import plain
 from .models import Figure, ReleaseCorrection
 
@@ -54,5 +55,5 @@ def set_figures(release, values, user=None, reason=""):
                 release=release, reason=reason.strip(), corrected_by=user, changes=changes
             )
         # bulk_create and bulk_update send no signals: the pages change all the same.
-        invalidate()
+        purge(*surrogate_keys.changed_by_save())
     return changes

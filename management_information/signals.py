@@ -1,8 +1,9 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from common.page_cache import invalidate
+from common.page_cache import purge
 
+from . import surrogate_keys
 from .announcements import draft_announcement
 from .models import Figure, Measure, MeasureGroup, Release, ReleaseCorrection
 
@@ -12,9 +13,9 @@ from .models import Figure, Measure, MeasureGroup, Release, ReleaseCorrection
 @receiver([post_save, post_delete], sender=Measure)
 @receiver([post_save, post_delete], sender=MeasureGroup)
 @receiver([post_save, post_delete], sender=ReleaseCorrection)
-def invalidate_public_pages(**kwargs):
+def purge_public_pages(**kwargs):
     """Releases show on their pages, the calendar, the sitemap and the downloads."""
-    invalidate()
+    purge(*surrogate_keys.changed_by_save())
 
 
 @receiver(post_save, sender=Release)

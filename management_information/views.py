@@ -11,6 +11,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from common.metadata import page_meta
 from common.page_cache import public_page
 
+from . import surrogate_keys
 from .ical import calendar
 from .models import Measure, Release
 from .reports import MeasureSeries
@@ -40,7 +41,7 @@ def release_context(release, is_latest=False):
     }
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(keys=[surrogate_keys.PAGES]), name="dispatch")
 class LatestReleaseView(TemplateView):
     """/management-information/: the newest public release, or a page saying
     when the first is due."""
@@ -66,7 +67,7 @@ class LatestReleaseView(TemplateView):
         )
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(keys=[surrogate_keys.PAGES]), name="dispatch")
 class ReleaseView(DetailView):
     template_name = "management_information/release.html"
     context_object_name = "release"
@@ -88,7 +89,7 @@ def public_measures():
     )
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(keys=[surrogate_keys.PAGES]), name="dispatch")
 class MeasureListView(ListView):
     template_name = "management_information/measures.html"
     context_object_name = "measures"
@@ -105,7 +106,7 @@ class MeasureListView(ListView):
         return super().get_context_data(meta=meta, **kwargs)
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(keys=[surrogate_keys.PAGES]), name="dispatch")
 class MeasureView(DetailView):
     """One measure's whole series: chart, table and downloads."""
 
@@ -133,7 +134,7 @@ class MeasureView(DetailView):
         return super().get_context_data(series=series, meta=meta, **kwargs)
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(keys=[surrogate_keys.PAGES]), name="dispatch")
 class CalendarView(TemplateView):
     """Upcoming releases with their dates, then the published ones."""
 
@@ -151,7 +152,7 @@ class CalendarView(TemplateView):
         )
 
 
-@public_page(query_params=())
+@public_page(keys=[surrogate_keys.PAGES])
 def calendar_feed(request):
     releases = Release.objects.in_calendar().order_by("published_at", "period")
     response = HttpResponse(calendar(releases), content_type="text/calendar; charset=utf-8")

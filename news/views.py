@@ -9,9 +9,10 @@ from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView, RedirectView, TemplateView
 
 from common.metadata import page_meta
-from common.page_cache import has_session, public_page
+from common.page_cache import add_keys, has_session, public_page
 from common.pagination import CountlessPaginator
 
+from . import surrogate_keys as keys
 from .forms import SearchForm
 from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, published_condition
 from .search import MAX_RESULTS, custom_query_plans, search, with_snippets
@@ -36,7 +37,7 @@ def years_with_counts():
     )
 
 
-@method_decorator(public_page(query_params=()), name="dispatch")
+@method_decorator(public_page(keys=[keys.LATEST]), name="dispatch")
 class HomeView(TemplateView):
     template_name = "news/home.html"
 
@@ -46,7 +47,7 @@ class HomeView(TemplateView):
         return super().get_context_data(latest_items=latest, meta=meta, **kwargs)
 
 
-@method_decorator(public_page(query_params=()), name="dispatch")
+@method_decorator(public_page(keys=[keys.LATEST, keys.COUNTS]), name="dispatch")
 class NewsIndexView(TemplateView):
     template_name = "news/index.html"
 
@@ -55,7 +56,7 @@ class NewsIndexView(TemplateView):
         return super().get_context_data(latest_items=latest, years=years_with_counts(), **kwargs)
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(query_params=["page"]), name="dispatch")
 class YearArchiveView(ListView):
     """“News and updates <year>”: every item of one yearly archive, in the seed page's order."""
 
@@ -75,6 +76,7 @@ class YearArchiveView(ListView):
         if not context["items"]:
             raise Http404("There is no news for that year.")
         year = self.kwargs["year"]
+        add_keys(self.request, keys.year(year), *keys.listed(context["items"]))
         meta = page_meta(
             f"News and updates {year}",
             f"News and updates from {settings.SITE_NAME} in {year}.",
@@ -83,7 +85,7 @@ class YearArchiveView(ListView):
         return {**context, "year": year, "meta": meta}
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(query_params=["page"]), name="dispatch")
 class CategoryView(ListView):
     template_name = "news/category.html"
     context_object_name = "items"
@@ -96,15 +98,20 @@ class CategoryView(ListView):
 
     def get_context_data(self, **kwargs):
         category = self.category
+        context = super().get_context_data(**kwargs)
+        add_keys(
+            self.request, keys.category(category.pk), keys.category_items(category.pk),
+            *keys.listed(context["items"]),
+        )
         meta = page_meta(
             f"{category.name}: news and updates",
             category.description or f"{category.name} news from {settings.SITE_NAME}.",
             breadcrumbs=[*CATEGORIES_TRAIL, (category.name, category.get_absolute_url())],
         )
-        return super().get_context_data(category=category, meta=meta, **kwargs)
+        return {**context, "category": category, "meta": meta}
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(keys=[keys.CATEGORIES, keys.COUNTS]), name="dispatch")
 class CategoryIndexView(TemplateView):
     """/news/category/: every category with its description and number of items."""
 
@@ -119,7 +126,7 @@ class CategoryIndexView(TemplateView):
         return super().get_context_data(categories=categories_with_counts(), meta=meta, **kwargs)
 
 
-@method_decorator(public_page(query_params=()), name="dispatch")
+@method_decorator(public_page, name="dispatch")
 class NewsItemView(DetailView):
     """One item. Staff who may view items also see drafts and scheduled items (previews)."""
 
@@ -146,12 +153,14 @@ class NewsItemView(DetailView):
     def get(self, request, *args, **kwargs):
         self.object = self.get_object()
         if (self.object.archive_year, self.object.slug) != (kwargs["year"], kwargs["slug"]):
+            add_keys(request, keys.item(self.object.pk))
             return redirect(self.object, permanent=True)  # a former address
         return self.render_to_response(self.get_context_data(object=self.object))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         item = self.object
+        add_keys(self.request, keys.item(item.pk), keys.category(item.category_id))
         context["is_preview"] = not item.is_public
         context["meta"] = page_meta(
             item.title,
@@ -184,7 +193,11 @@ class NewsItemView(DetailView):
 
 # Any query is a page: keep searches out of the application's own cache.
 @method_decorator(
-    public_page(query_params=("q", "page", "category", "year"), store=False), name="dispatch"
+    public_page(
+        query_params=["q", "page", "category", "year"], store=False,
+        keys=[keys.SEARCH, keys.CATEGORIES],
+    ),
+    name="dispatch",
 )
 class SearchView(ListView):
     template_name = "news/search.html"
@@ -222,17 +235,18 @@ class SearchView(ListView):
 
 # The real site's older addresses, sent permanently to the canonical one when
 # there is one, and a 404 of their own otherwise (not a redirect to a 404).
-@method_decorator(public_page(query_params=()), name="dispatch")
+@method_decorator(public_page, name="dispatch")
 class LegacyYearRedirectView(RedirectView):
     permanent = True
 
     def get_redirect_url(self, year):
         if not NewsItem.objects.published().filter(archive_year=year).exists():
             raise Http404("There is no news for that year.")
+        add_keys(self.request, keys.year(year))
         return reverse("news:year", args=[year])
 
 
-@method_decorator(public_page(query_params=()), name="dispatch")
+@method_decorator(public_page, name="dispatch")
 class LegacyItemRedirectView(RedirectView):
     permanent = True
 
@@ -240,4 +254,5 @@ class LegacyItemRedirectView(RedirectView):
         item = NewsItem.objects.published().at_address(year, slug)
         if item is None:
             raise Http404("No news item has that address.")
+        add_keys(self.request, keys.item(item.pk))
         return item.get_absolute_url()

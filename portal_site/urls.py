@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from common.page_cache import public_page
-from common.sitemaps import NamedPagesSitemap, sitemap_index
+from common.sitemaps import SITEMAP_KEY, NamedPagesSitemap, sitemap_index
 from maintenance.sitemaps import sitemaps as maintenance_sitemaps
 from maintenance.views import maintenance_calendar
 from management_information.sitemaps import sitemaps as management_information_sitemaps
@@ -53,13 +53,13 @@ urlpatterns = [
     path("ckeditor5/image_upload/", upload_editor_image, name="ck_editor_5_upload_file"),
     path(
         "sitemap.xml",
-        public_page(sitemap_index, query_params=()),
+        public_page(sitemap_index, keys=[SITEMAP_KEY]),
         {"sitemaps": sitemaps, "section_url_name": "sitemap-section"},
         name="sitemap",
     ),
     path(
         "sitemap-<slug:section>.xml",
-        public_page(sitemap, query_params=("p",)),
+        public_page(sitemap, query_params=["p"], keys=[SITEMAP_KEY]),
         {"sitemaps": sitemaps},
         name="sitemap-section",
     ),

@@ -11,16 +11,25 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
+from common.page_cache import add_keys
+
 from .. import consent
 
 register = template.Library()
 
 
-@register.inclusion_tag("cookies/_state.html")
-def cookie_state():
+def _shows_the_policy(context):
+    """The page shows the cookie policy: saving it purges the page (consent.POLICY_KEY)."""
+    if "request" in context:
+        add_keys(context["request"], consent.POLICY_KEY)
+
+
+@register.inclusion_tag("cookies/_state.html", takes_context=True)
+def cookie_state(context):
     """In <head>: the policy as JSON and the small synchronous script that sets
     `cookie-banner-shown` on <html> when the banner is to show, so that the
     banner's space is part of the first layout (no shift)."""
+    _shows_the_policy(context)
     policy = consent.current_policy()
     return {
         "config": {
@@ -37,11 +46,12 @@ def cookie_state():
     }
 
 
-@register.inclusion_tag("cookies/_banner.html")
-def cookie_banner():
+@register.inclusion_tag("cookies/_banner.html", takes_context=True)
+def cookie_banner(context):
     """The GOV.UK cookie banner: a question (Accept / Reject), or under the
     statistics exception a notice (Object / Hide). Hidden unless cookie-state.js
     finds no valid choice."""
+    _shows_the_policy(context)
     policy = consent.current_policy()
     return {
         "policy": policy,

@@ -5,16 +5,19 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.conf import settings
+from django.core.management import call_command
 
 from tests.helpers import require
 
-from .conftest import VARNISHD, VCL_DIR
+from .conftest import VARNISHD, VCL_DIR, xkey_installed
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_vcl_compiles_with_the_compose_backend(tmp_path):
-    require(Path(VARNISHD).exists(), "needs Varnish: apt-get install varnish")
+    require(Path(VARNISHD).exists() and xkey_installed(),
+            "needs Varnish: apt-get install varnish varnish-modules")
     # Compose's host name "web" resolves only inside compose's network.
     backend = (VCL_DIR / "backend.vcl").read_text().replace('"web"', '"127.0.0.1"')
     (tmp_path / "backend.vcl").write_text(backend)
@@ -43,3 +46,13 @@ def test_the_application_purges_the_cache_and_trusts_one_proxy(compose):
     assert environment["FRONTEND_CACHE_URLS"] == "${FRONTEND_CACHE_URLS:-http://cache:80}"
     backend = (VCL_DIR / "backend.vcl").read_text()
     assert '.host = "web"' in backend and '.port = "8000"' in backend
+
+
+def test_the_vcl_rules_come_from_the_application(db):
+    """Body limits, public pages and the query parameters each reads have one
+    source: varnish/site_rules.vcl is written from the settings and the URL
+    patterns (manage.py varnish_rules) and must be what they give now."""
+    call_command("varnish_rules", "--check")
+    rules = (VCL_DIR / "site_rules.vcl").read_text()
+    assert f"> {settings.REQUEST_MAX_BODY_SIZE}" in rules
+    assert "news/search/" in rules and "(?!(?:category|page|q|year)=)" in rules
