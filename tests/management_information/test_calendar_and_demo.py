@@ -7,7 +7,8 @@ import pytest
 from django.core.management import call_command
 
 from management_information.models import Figure, Release
-from management_information.selectors import seconds_until_next_release
+from management_information import surrogate_keys
+from management_information.selectors import scheduled_changes
 from news.models import NewsItem
 from tests.helpers import at, london
 
@@ -63,12 +64,30 @@ def test_cached_pages_end_when_the_next_release_is_due(make_release, measures):
     make_release(datetime.date(2026, 12, 1), status=Release.Status.DRAFT)  # drafts do not count
     # An announced one does: past its time it shows as delayed.
     make_release(datetime.date(2027, 1, 1), status=Release.Status.DRAFT, announced=True)
-    with at(london(2026, 12, 15, 9, 0)):
-        assert seconds_until_next_release() == 30 * 60
-    with at(london(2027, 2, 15, 9, 0)):
-        assert seconds_until_next_release() == 30 * 60
-    with at(london(2027, 2, 15, 9, 30)):
-        assert seconds_until_next_release() is None
+    hour = datetime.timedelta(hours=1)
+    start = london(2026, 12, 15, 9, 0)
+    assert scheduled_changes(start, start + hour) == [
+        (london(2026, 12, 15, 9, 30), surrogate_keys.changed_by_save())
+    ]
+    start = london(2027, 2, 15, 9, 0)
+    assert [moment for moment, _ in scheduled_changes(start, start + hour)] == [
+        london(2027, 2, 15, 9, 30)
+    ]
+    start = london(2027, 2, 15, 9, 30)
+    assert scheduled_changes(start, start + hour) == []
+
+
+def test_the_calendar_page_is_kept_no_longer_than_until_the_release(
+    client, make_release, measures
+):
+    make_release(datetime.date(2026, 11, 1), {measures[0]: 1})  # 15/12/2026 9:30
+    with at(london(2026, 12, 15, 9, 20)):
+        response = client.get("/management-information/calendar/")
+    assert "s-maxage=600" in response["Cache-Control"]
+    assert surrogate_keys.PAGES in response["Surrogate-Key"].split()
+    with at(london(2026, 12, 15, 9, 25)):
+        response = client.get("/management-information/calendar/")
+    assert "s-maxage=300" in response["Cache-Control"]
 
 
 def test_the_demo_gives_each_2020_mi_item_a_release_with_illustrative_figures(client):
