@@ -63,7 +63,8 @@ def news_article(item, url):
         "headline": item.title[:110],
         "description": item.summary,
         "datePublished": item.published_at.isoformat(),
-        "dateModified": max(item.updated_at, item.published_at).isoformat(),
+        # Minor corrections do not count: readers were told of major changes only.
+        "dateModified": item.public_modified_at.isoformat(),
         "author": [author],
         "publisher": organisation(),
         "mainEntityOfPage": url,

@@ -24,7 +24,7 @@ class RevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="Object")
     def object_link(self, revision):
         meta = revision.content_type.model_class()._meta
-        view = "review" if revision.state == Revision.State.SUBMITTED else "revisions"
+        view = "review" if revision.state == Revision.State.SUBMITTED else "history"
         try:
             url = reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}",
                           args=[revision.object_id])

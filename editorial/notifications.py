@@ -7,7 +7,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from .models import Revision
-from .revisions import publish_permission
+from .workflow import publish_permission
 
 
 def _admin_url(revision, view):

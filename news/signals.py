@@ -3,7 +3,7 @@ from django.dispatch import receiver
 
 from common.page_cache import invalidate
 
-from .models import Category, Document, DocumentSeries, NewsItem, OldAddress
+from .models import Category, ChangeNote, Document, DocumentSeries, NewsItem, OldAddress
 
 
 @receiver([post_save, post_delete], sender=NewsItem)
@@ -11,6 +11,7 @@ from .models import Category, Document, DocumentSeries, NewsItem, OldAddress
 @receiver([post_save, post_delete], sender=Document)
 @receiver([post_save, post_delete], sender=DocumentSeries)
 @receiver([post_save, post_delete], sender=OldAddress)
+@receiver([post_save, post_delete], sender=ChangeNote)
 def invalidate_public_pages(**kwargs):
     """Any change to published content may show on any public page."""
     invalidate()

@@ -1,9 +1,9 @@
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.functional import cached_property
@@ -14,7 +14,7 @@ from common.page_cache import has_session, public_page
 from common.pagination import CountlessPaginator
 
 from .forms import SearchForm
-from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress
+from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress, published_condition
 from .search import MAX_RESULTS, planned_for_its_words, search, with_snippets
 
 LATEST_COUNT = 10
@@ -24,8 +24,7 @@ CATEGORIES_TRAIL = [*NEWS_TRAIL, ("Categories", reverse_lazy("news:categories"))
 
 def categories_with_counts():
     """Every category, in display order, with its number of published items."""
-    published = Q(items__status=NewsItem.Status.PUBLISHED, items__published_at__lte=timezone.now())
-    return Category.objects.annotate(count=Count("items", filter=published))
+    return Category.objects.annotate(count=Count("items", filter=published_condition("items__")))
 
 
 def years_with_counts():
@@ -122,7 +121,9 @@ class CategoryIndexView(TemplateView):
 
 @method_decorator(public_page(query_params=()), name="dispatch")
 class NewsItemView(DetailView):
-    """One item. Staff who may view items also see drafts and scheduled items (previews)."""
+    """One item: online, or withdrawn with its notice. The address of an item
+    taken off the site answers 410 Gone, or leads to its replacement. Staff
+    who may view items also see drafts and scheduled items (previews)."""
 
     template_name = "news/item.html"
     context_object_name = "item"
@@ -136,7 +137,7 @@ class NewsItemView(DetailView):
         # Documents are read by the template (item.attachments), only when its
         # fragment cache for the article is empty.
         items = NewsItem.objects.select_related("category").defer("search_vector")
-        return items if self.can_preview() else items.published()
+        return items if self.can_preview() else items.online()
 
     def get_object(self, queryset=None):
         queryset = self.get_queryset()
@@ -149,19 +150,21 @@ class NewsItemView(DetailView):
         try:
             return super().get(request, *args, **kwargs)
         except Http404:
-            old = (
-                OldAddress.objects.filter(archive_year=kwargs["year"], slug=kwargs["slug"])
-                .select_related("item")
-                .first()
-            )
-            if old is None or not (old.item.is_public or self.can_preview()):
+            address = {"archive_year": kwargs["year"], "slug": kwargs["slug"]}
+            old = OldAddress.objects.filter(**address).select_related("item").first()
+            if old is not None and (old.item.is_online or self.can_preview()):
+                return redirect(old.item, permanent=True)
+            gone = NewsItem.objects.gone().filter(**address).select_related("replaced_by").first()
+            if gone is None:
                 raise
-            return redirect(old.item, permanent=True)
+            if gone.replaced_by is not None and gone.replaced_by.is_public:
+                return redirect(gone.replaced_by, permanent=True)
+            return TemplateResponse(request, "news/gone.html", {"item": gone}, status=410)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         item = self.object
-        context["is_preview"] = not item.is_public
+        context["is_preview"] = not item.is_online
         context["meta"] = page_meta(
             item.title,
             item.summary,
@@ -188,6 +191,8 @@ class NewsItemView(DetailView):
             # Drafts and scheduled items must not be indexed or kept by any cache.
             response["X-Robots-Tag"] = "noindex, nofollow"
             add_never_cache_headers(response)
+        elif self.object.is_withdrawn:
+            response["X-Robots-Tag"] = "noindex"  # the same page for everyone: cacheable
         return response
 
 

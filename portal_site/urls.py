@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from common.page_cache import public_page
+from editorial.views import SharedPreviewView
 from maintenance.views import maintenance_calendar
 from news.downloads import editor_image
 from news.sitemaps import sitemaps
@@ -48,6 +49,8 @@ urlpatterns = [
         name="robots",
     ),
     path("healthz/", views.healthz, name="healthz"),
+    # A Publisher's preview link for reviewers without an account (never cached).
+    path("preview/<str:token>/", SharedPreviewView.as_view(), name="shared-preview"),
     # Browsers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", views.favicon),
     # Editor images. WhiteNoise serves only static files; uploads are few and

@@ -42,9 +42,10 @@ sub vcl_recv {
         }
         return (pass);
     }
-    # Personal pages and anyone signed in (staff) go straight to the application.
+    # Personal pages, shared previews of changes not yet published, and
+    # anyone signed in (staff) go straight to the application.
     # (The newsletter's archive of past digests is public.)
-    if ((req.url ~ "^/(admin|newsletter|cookies|ckeditor5|healthz|anymail)(/|$)"
+    if ((req.url ~ "^/(admin|newsletter|cookies|ckeditor5|healthz|anymail|preview)(/|$)"
          && req.url !~ "^/newsletter/archive/")
         || req.http.Cookie ~ "(^|;\s*)sessionid=") {
         return (pass);
