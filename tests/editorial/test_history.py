@@ -253,3 +253,36 @@ def test_previewing_an_earlier_revision_shows_its_documents(client, publisher, l
     earlier = client.get(f"{base}/{first.number}/preview/").text
     assert "Insurer Index v226" in earlier and "(corrected)" not in earlier
     assert "Insurer Index v226 (corrected)" in client.get(f"{base}/{latest.number}/preview/").text
+
+
+def test_djangos_history_button_shows_the_revisions(client, publisher, live_item):
+    client.force_login(publisher)
+    client.post(change_url(live_item), change_data(live_item, summary="Second.",
+                                                   revision_message="A clearer summary"))
+    page = client.get(change_url(live_item)).text
+    history = f"/admin/news/newsitem/{live_item.pk}/history/"
+    assert f'href="{history}" class="historylink"' in page
+    response = client.get(history)
+    assert "A clearer summary" in response.text and "Compare the chosen revisions" in response.text
+    assert "Revert to this" not in response.text  # the only revision is the live one
+
+
+def test_a_refused_log_in_of_a_locked_account_adds_no_audit_entry(client, editor, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT + 3):
+        client.post("/admin/login/?next=/admin/", {"username": "edna", "password": "wrong"})
+    assert AuditEntry.objects.filter(action="lockout", actor_name="edna").count() == 1
+
+
+def test_the_csv_export_neutralises_every_formula_start(client, publisher):
+    for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\tTAB", "\rCR"]:
+        AuditEntry.objects.create(action="publish", object_repr=text)
+    client.force_login(publisher)
+    response = client.post("/admin/editorial/auditentry/", {
+        "action": "export_csv",
+        "_selected_action": list(AuditEntry.objects.values_list("pk", flat=True))})
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    cells = [row[audit.CSV_COLUMNS.index("what")] for row in rows[1:]]
+    assert sorted(cells) == sorted(["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tTAB", "'\rCR"])
