@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import FormView, TemplateView, View
+from django.views.generic.base import ContextMixin
 
 from . import scheduling, sharing, workflow
 from .diff import compare
@@ -45,7 +46,7 @@ def preview_response(request, obj, revision, **context):
     return response
 
 
-class ObjectMixin:
+class ObjectMixin(ContextMixin):
     """The object a page is about, found and permitted as its model admin says."""
 
     model_admin = None  # given by as_view()
@@ -82,6 +83,7 @@ class ObjectMixin:
     def get_context_data(self, **kwargs):
         admin = self.model_admin
         return {
+            **super().get_context_data(**kwargs),
             **admin.admin_site.each_context(self.request),
             "opts": admin.opts,
             "original": self.object,
@@ -292,8 +294,8 @@ class ShareView(ObjectMixin, View):
             raise Http404("Only a change not yet published can be shared.")
         workflow.audit(workflow.Action.SHARE, request.user, self.object, revision,
                        f"Expires after {sharing.max_age().days} days")
-        context = ObjectMixin.get_context_data(
-            self, title="Share a preview", revision=revision, link=sharing.preview_url(revision),
+        context = self.get_context_data(
+            title="Share a preview", revision=revision, link=sharing.preview_url(revision),
             expires=timezone.now() + sharing.max_age(),
         )
         response = TemplateResponse(request, "editorial/share.html", context)

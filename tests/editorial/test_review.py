@@ -75,6 +75,8 @@ class TestEditorsEditLiveItems:
         client.force_login(publisher)
         review = client.get(review_url)
         assert review.status_code == 200
+        assert 'name="decision" value="publish"' in review.text
+        assert "Confirm decision" in review.text
         assert "<del>The live body.</del>" in review.text
         assert "<ins>The new body.</ins>" in review.text
         assert "&lt;p&gt;" not in review.text

@@ -37,7 +37,9 @@ def test_a_withdrawn_item_keeps_its_address_with_a_notice(
     assert all(live_item.slug in reader.get(url).text for url in LISTS)
 
     client.force_login(publisher)
-    assert "Withdraw" in client.get(change_url(live_item)).text
+    assert withdraw_url(live_item) in client.get(change_url(live_item)).text
+    form = client.get(withdraw_url(live_item)).text
+    assert 'name="reason"' in form and "Public reason" in form and "unpublish it" in form
     response = client.post(withdraw_url(live_item), {"reason": "  "})
     assert response.status_code == 400 and "Give the reason readers will see." in response.text
     with django_capture_on_commit_callbacks(execute=True):
@@ -67,6 +69,9 @@ def test_a_withdrawn_item_keeps_its_address_with_a_notice(
 def test_an_unpublished_item_is_gone(client, publisher, live_item,
                                      django_capture_on_commit_callbacks):
     client.force_login(publisher)
+    form = client.get(unpublish_url(live_item)).text
+    assert 'name="replacement"' in form and "Send readers to (optional)" in form
+    assert "admin/js/autocomplete.js" in form  # items are found by typing, not a long list
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(unpublish_url(live_item), {"replacement": ""}).status_code == 302
     live_item.refresh_from_db()
