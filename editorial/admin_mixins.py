@@ -19,6 +19,7 @@ from common.admin_mixins import BoundedInlineMixin
 
 from . import views, workflow
 from .forms import editorial_form
+from .links import admin_url
 from .models import Revision
 from .registry import review_for
 from .revisions import latest
@@ -147,7 +148,7 @@ class ReviewedAdminMixin:
     def response_add(self, request, obj, post_url_continue=None):
         if "_submit" in request.POST:
             self.message_user(request, "Saved and submitted for review.")
-            return HttpResponseRedirect(views.admin_url(self.opts, "change", obj.pk))
+            return HttpResponseRedirect(admin_url(self.opts, "change", obj.pk))
         return super().response_add(request, obj, post_url_continue)
 
     def delete_model(self, request, obj):

@@ -5,9 +5,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from . import workflow
+from .links import admin_url
 from .models import Revision
 from .registry import Panel, reviews
-from .views import admin_url
 
 LIMIT = 10
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from .diff import compare
 from .models import Revision
 from .revisions import latest, restored_copy, revisions_of, snapshot
+from .workflow import SEND_BACK_NEEDS_COMMENT
 
 
 class ReviewForm(forms.Form):
@@ -40,7 +41,7 @@ class ReviewForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("decision") == "reject" and not cleaned.get("comment", "").strip():
-            self.add_error("comment", "Say what needs changing: the author gets your comment.")
+            self.add_error("comment", SEND_BACK_NEEDS_COMMENT)
         at = cleaned.get("publish_at")
         if cleaned.get("decision") == "publish" and at and at <= timezone.now():
             self.add_error("publish_at", "Enter a time in the future, or leave it empty.")

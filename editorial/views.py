@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import FormView, TemplateView, View
@@ -22,15 +21,11 @@ from django.views.generic.base import ContextMixin
 from . import scheduling, sharing, workflow
 from .diff import compare
 from .forms import ReviewForm, UnpublishForm, WithdrawForm
+from .links import admin_url
 from .models import Revision
 from .registry import review_for
 from .revisions import restored_copy, revisions_of, snapshot
 from .tasks import queue_review_email, queue_scheduled_publication
-
-
-def admin_url(opts, view, object_id, *args, current_app=None):
-    name = f"admin:{opts.app_label}_{opts.model_name}_{view}"
-    return reverse(name, args=[object_id, *args], current_app=current_app)
 
 
 def preview_response(request, obj, revision, **context):

@@ -35,6 +35,9 @@ class ReviewError(Exception):
     """A review step that cannot be done; its message is for the user."""
 
 
+SEND_BACK_NEEDS_COMMENT = "Say what needs changing: the author gets your comment."
+
+
 def publish_permission(model):
     return f"{model._meta.app_label}.publish_{model._meta.model_name}"
 
@@ -303,7 +306,7 @@ def reject(revision, user, comment):
     if revision.state != State.SUBMITTED:
         raise ReviewError("This revision is not waiting for review.")
     if not comment.strip():
-        raise ReviewError("Say what needs changing: the author gets your comment.")
+        raise ReviewError(SEND_BACK_NEEDS_COMMENT)
     revision.state = State.REJECTED
     revision.reviewed_by, revision.reviewed_at = user, timezone.now()
     revision.review_comment = comment

@@ -69,3 +69,15 @@ def test_a_panel_is_left_out_for_whom_it_returns_nothing(client):
     client.force_login(member_of("Editors"))
     page = client.get("/admin/").text
     assert "Releases this month" not in page and "Waiting for review" in page
+
+
+wrong = Registration(reviews=[Review("news.Category", change_notes=True), Review("news.Nothing")])
+
+
+@override_settings(EDITORIAL_REGISTRATIONS=["tests.editorial.test_registry.wrong"])
+def test_a_wrong_registration_is_told_at_start_up():
+    from editorial.checks import check_registrations
+
+    assert sorted(problem.id for problem in check_registrations()) == [
+        "editorial.E001", "editorial.E002", "editorial.E003", "editorial.E004", "editorial.E005",
+    ]
