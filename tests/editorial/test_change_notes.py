@@ -67,8 +67,8 @@ def test_a_major_change_is_announced_on_the_page_in_feeds_and_to_its_subscribers
 
     reader = client.__class__()
     page = reader.get(old_item.get_absolute_url()).text
-    today = timezone.localdate().strftime("%d/%m/%Y")
-    assert f"Updated <time datetime=\"{timezone.localdate():%Y-%m-%d}\">{today}</time>" in page
+    day = timezone.localtime(note.published_at)
+    assert f'Updated <time datetime="{day:%Y-%m-%d}">{day:%d/%m/%Y}</time>' in page
     assert "Updates to this item" in page
     assert "Corrected the release date of version 232." in page
     assert "First published." in page

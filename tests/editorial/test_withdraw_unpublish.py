@@ -49,8 +49,9 @@ def test_a_withdrawn_item_keeps_its_address_with_a_notice(
 
     page = reader.get(live_item.get_absolute_url())
     assert page.status_code == 200
-    today = timezone.localdate().strftime("%d/%m/%Y")
-    assert "This was withdrawn on" in page.text and today in page.text
+    live_item.refresh_from_db()
+    day = timezone.localtime(live_item.withdrawn_at).strftime("%d/%m/%Y")
+    assert "This was withdrawn on" in page.text and day in page.text
     assert "Replaced by the Insurer Index v233." in page.text
     assert page["X-Robots-Tag"] == "noindex"
     assert '<meta name="robots" content="noindex">' in page.text
