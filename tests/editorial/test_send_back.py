@@ -53,6 +53,7 @@ def test_a_change_sent_back_is_the_editors_to_fix_and_submit_again(
     assert rejected.state == Revision.State.SUPERSEDED  # its comment stays in the history
 
 
+@pytest.mark.usefixtures("unambiguous_local_time")  # the draft's form posts "now"
 def test_a_draft_sent_back_shows_the_comment(client, editor, publisher, category):
     from news.models import NewsItem
 
