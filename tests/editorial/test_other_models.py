@@ -68,6 +68,10 @@ def test_an_editors_change_to_a_live_notice_waits_for_a_publisher(
     client.force_login(publisher)
     review = f"/admin/maintenance/maintenancenotice/{live_notice.pk}/review/"
     assert "all weekend" in client.get(review).text
+    proposal = Revision.objects.get(state="submitted")
+    notice_url = f"/admin/maintenance/maintenancenotice/{live_notice.pk}"
+    preview = client.get(f"{notice_url}/history/{proposal.number}/preview/")
+    assert "Portal offline all weekend" in preview.text  # the public page's template
     with django_capture_on_commit_callbacks(execute=True):
         client.post(review, {"decision": "publish"})
     live_notice.refresh_from_db()
@@ -86,6 +90,8 @@ def test_an_editors_change_to_a_live_standing_page_waits_for_a_publisher(
     assert "Live text." in live_page.body
     public = client.__class__().get("/privacy/").text
     assert "Proposed text." not in public
+    preview = client.get(f"/admin/pages/standingpage/{live_page.pk}/history/1/preview/")
+    assert "Proposed text." in preview.text and preview["X-Robots-Tag"] == "noindex, nofollow"
 
 
 def test_editors_can_open_and_add_standing_pages(client, editor, live_page):
