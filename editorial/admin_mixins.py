@@ -85,7 +85,8 @@ class ReviewedAdminMixin:
             live=obj,
             publisher=self.can_publish(request),
             submitting="_submit" in request.POST,
-            ask_change=review.change_notes and obj is not None and obj.is_public,
+            ask_change=review is not None and review.change_notes and obj is not None
+            and obj.is_public,
         )
 
     # ---- saving: one call of the workflow

@@ -1,7 +1,9 @@
 """System checks of the editorial registrations: a model registered for
 review must be able to take part, so that a wiring mistake is told at start-up
-(manage.py check), not by a 500 in front of an Editor."""
+(manage.py check), not by a 500 in front of an Editor, and an admin that
+expects review gets it."""
 
+from django.apps import apps
 from django.contrib import admin
 from django.core import checks
 
@@ -13,6 +15,7 @@ from .registry import reviews
 @checks.register()
 def check_registrations(app_configs=None, **kwargs):
     problems = []
+    registered = set()
     for review in reviews():
         try:
             model = review.model_class
@@ -21,6 +24,7 @@ def check_registrations(app_configs=None, **kwargs):
                 f"{review.model} is registered for review but is not an installed model.",
                 id="editorial.E001"))
             continue
+        registered.add(model)
         if not issubclass(model, ReviewedModel):
             problems.append(checks.Error(
                 f"{review.model} is registered for review but is not a ReviewedModel.",
@@ -39,4 +43,11 @@ def check_registrations(app_configs=None, **kwargs):
             problems.append(checks.Error(
                 f"{review.model}'s admin does not use ReviewedAdminMixin: its saves would "
                 "skip review.", id="editorial.E005"))
+    for model in apps.get_models():
+        if model not in registered and admin.site.is_registered(model) and isinstance(
+            admin.site.get_model_admin(model), ReviewedAdminMixin
+        ):
+            problems.append(checks.Error(
+                f"{model._meta.label}'s admin uses ReviewedAdminMixin but no registration "
+                "puts the model under review (EDITORIAL_REGISTRATIONS).", id="editorial.E006"))
     return problems
