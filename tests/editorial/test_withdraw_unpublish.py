@@ -125,3 +125,15 @@ def test_the_bulk_action_unpublishes_too(client, publisher, live_item):
     client.post("/admin/news/newsitem/", {"action": "unpublish",
                                           "_selected_action": [live_item.pk]})
     assert client.__class__().get(live_item.get_absolute_url()).status_code == 410
+
+
+def test_category_counts_are_the_published_items(client, make_item):
+    """Counted with the one rule of what the public sees: not expired, not withdrawn."""
+    make_item()
+    make_item(expires_at=timezone.now() - datetime.timedelta(hours=1))
+    withdrawn = make_item()
+    withdrawn.withdraw("Out of date.")
+    withdrawn.save()
+    make_item(status=NewsItem.Status.DRAFT)
+    page = client.get("/news/category/").text
+    assert '<p class="category-list__count">1 item ·' in page
