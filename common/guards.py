@@ -6,14 +6,18 @@
 * DatabaseUnavailableMiddleware (with the 500 handler, server_error) answers a
   clear 503 page while the database cannot be reached, instead of a traceback;
   the next request after it returns is served normally (no restart).
+* AdminQueryGuardMiddleware answers 400 to admin lookups that could only fail:
+  a NUL byte (PostgreSQL refuses it in text) or a date-hierarchy part that is
+  not a small number (Django's date drill-down overflows on it).
 """
 
 import logging
+import re
 import sys
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
@@ -89,3 +93,37 @@ def server_error(request):
     if isinstance(exception, DATABASE_ERRORS):
         return database_unavailable(request, exception)
     return defaults.server_error(request)
+
+
+DATE_PART = re.compile(r"__(year|month|day)$")
+
+
+def bad_admin_lookup(query):
+    """Why the admin cannot use this query string (a QueryDict), or ""."""
+    for name, values in query.lists():
+        if any("\x00" in value for value in [name, *values]):
+            return "A filter value contains a NUL character."
+        if DATE_PART.search(name) and not all(v.isascii() and v.isdigit() and len(v) <= 4
+                                              for v in values):
+            return "A date filter needs a year, month or day as a number."
+    return ""
+
+
+class AdminQueryGuardMiddleware:
+    """Admin changelists turn query parameters into lookups: refuse (400)
+    those that could only end in a database or overflow error."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is None or "admin" not in match.namespaces:
+            return None
+        problem = bad_admin_lookup(request.GET)
+        if problem:
+            return HttpResponseBadRequest(problem, content_type="text/plain; charset=utf-8")
+        return None

@@ -94,7 +94,8 @@ def news_article(item, url):
         "description": item.summary,
         "image": [logo_url()],
         "datePublished": item.published_at.isoformat(),
-        "dateModified": item.last_modified.isoformat(),
+        # Minor corrections do not count: readers were told of major changes only.
+        "dateModified": item.public_modified_at.isoformat(),
         "author": [author],
         "publisher": organisation(),
         "mainEntityOfPage": url,

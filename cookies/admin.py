@@ -14,8 +14,8 @@ from common.admin_mixins import ReadOnlyAdminMixin
 from common.csv_export import csv_download
 
 from . import consent_log
+from .editorial_hooks import STATISTICS_PERMISSION
 from .models import ConsentPolicy, ConsentRecord, CookieCategory, CookieDeclaration
-from .roles import STATISTICS_PERMISSION
 
 
 class CookieDeclarationInline(admin.TabularInline):

@@ -1,6 +1,6 @@
 
 from django.contrib import admin
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -8,6 +8,7 @@ from common.admin_mixins import ReadOnlyAdminMixin
 from common.csv_export import csv_download
 
 from . import audit
+from .links import admin_url
 from .models import AuditEntry, Revision
 
 
@@ -23,12 +24,11 @@ class RevisionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Object")
     def object_link(self, revision):
-        meta = revision.content_type.model_class()._meta
-        view = "review" if revision.state == Revision.State.SUBMITTED else "revisions"
+        opts = revision.content_type.model_class()._meta
+        view = "review" if revision.state == Revision.State.SUBMITTED else "history"
         try:
-            url = reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}",
-                          args=[revision.object_id])
-        except NoReverseMatch:
+            url = admin_url(opts, view, revision.object_id)
+        except NoReverseMatch:  # a model no longer under review
             return str(revision.object)
         return format_html('<a href="{}">{}</a>', url, revision.object)
 

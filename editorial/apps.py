@@ -8,7 +8,7 @@ class EditorialConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import roles, signals  # noqa: F401  (lockouts in the audit log)
+        from . import checks, roles, signals  # noqa: F401  (registration checks; lockouts)
 
         # After every app's permissions exist: editorial is last in INSTALLED_APPS.
         post_migrate.connect(roles.sync_roles, sender=self, dispatch_uid="editorial.sync_roles")

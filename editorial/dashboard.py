@@ -1,49 +1,47 @@
-"""What the admin index shows each member of staff: the work that needs them."""
+"""The admin index's dashboard: what needs each member of staff. This app's
+panel is the review queue; every registration adds its own (editorial.registry)."""
 
-from django.utils import timezone
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
 
-from newsletter.selectors import latest_digest_progress
-
+from . import workflow
+from .links import admin_url
 from .models import Revision
-from .revisions import can_publish
+from .registry import Panel, reviews
 
 LIMIT = 10
 
 
-def dashboard(user):
-    """Sections for `user`, each a short list (a handful of queries in all)."""
-    from news.models import NewsItem  # the items these lists are about
+def _entries(revisions, view):
+    """(revision, its object, the admin page to open) of revisions whose object exists."""
+    entries = []
+    for revision in revisions.select_related("author", "reviewed_by", "content_type") \
+            .prefetch_related("object")[:LIMIT]:
+        if revision.object is not None:
+            opts = revision.object._meta
+            entries.append((revision, revision.object, admin_url(opts, view, revision.object_id)))
+    return entries
 
-    now = timezone.now()
-    can_view_news = user.has_perm("news.view_newsitem")
-    sections = {}
-    if user.has_perm("editorial.view_revision"):
-        waiting = Revision.objects.waiting_for_review().select_related("author", "content_type")
-        if not can_publish(user, NewsItem):
-            waiting = waiting.filter(author=user)  # an Editor follows their own submissions
-        sections["waiting"] = list(waiting.order_by("submitted_at")[:LIMIT])
-        sections["scheduled_changes"] = list(
-            Revision.objects.filter(state=Revision.State.SCHEDULED)
-            .select_related("content_type").order_by("publish_at")[:LIMIT]
-        )
-        sections["own_pending"] = list(
-            Revision.objects.filter(author=user, state=Revision.State.PENDING, applied=False)
-            .select_related("content_type")[:LIMIT]
-        )
-    if can_view_news:
-        items = NewsItem.objects.only("title", "status", "published_at", "expires_at")
-        live = items.filter(status=NewsItem.Status.PUBLISHED)
-        going_live = live.filter(published_at__gt=now).order_by("published_at")
-        sections["going_live"] = list(going_live[:LIMIT])
-        sections["expiring"] = list(live.filter(expires_at__gt=now).order_by("expires_at")[:LIMIT])
-        sections["recent"] = list(items.published().order_by("-published_at")[:LIMIT])
-        own_drafts = Revision.objects.filter(
-            author=user, content_type__app_label="news", content_type__model="newsitem"
-        ).values("object_id")
-        sections["drafts"] = list(
-            items.filter(status=NewsItem.Status.DRAFT, pk__in=own_drafts)
-            .order_by("-updated_at")[:LIMIT]
-        )
-    if user.has_perm("newsletter.view_digest"):
-        sections["digest"] = latest_digest_progress()
-    return sections
+
+def review_queue(request):
+    """Changes waiting for review (a Publisher sees all they may publish, an
+    Editor their own), approved changes going live later, and the user's
+    changes not yet submitted or sent back to them."""
+    user = request.user
+    if not user.has_perm("editorial.view_revision"):
+        return None
+    publishable = [
+        ContentType.objects.get_for_model(review.model_class).pk
+        for review in reviews() if workflow.can_publish(user, review.model_class)
+    ]
+    waiting = Revision.objects.waiting_for_review().filter(
+        Q(content_type__in=publishable) | Q(author=user)
+    )
+    own = Revision.objects.filter(
+        author=user, state__in=[Revision.State.UNSUBMITTED, Revision.State.REJECTED]
+    )
+    return Panel("Reviews", "editorial/_review_queue.html", {
+        "waiting": _entries(waiting.order_by("submitted_at"), "review"),
+        "scheduled": _entries(Revision.objects.scheduled().order_by("publish_at"), "change"),
+        "own": _entries(own.order_by("-created_at"), "change"),
+    })

@@ -1,8 +1,9 @@
 """Revisions of reviewed content and the audit log.
 
-A model opts in by inheriting ReviewedModel (see README, "Editorial workflow").
-Its row always holds what is (or will go) live; a change an Editor makes to
-live content is kept here as a pending revision until a Publisher publishes it.
+A model opts in by inheriting ReviewedModel and being registered by its app
+(editorial.registry, README "Editorial workflow"). Its row always holds what
+is (or will go) live; a change an Editor makes to published content is kept
+here as an unpublished change until a Publisher publishes it.
 """
 
 from django.conf import settings
@@ -19,12 +20,18 @@ class RevisionQuerySet(models.QuerySet):
             content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
         )
 
-    def pending(self):
-        """Changes to live content that are not published yet (saved or submitted)."""
-        return self.filter(applied=False, state__in=Revision.PENDING_STATES)
+    def unpublished_changes(self):
+        """Changes to published content that are not live and not replaced:
+        not submitted yet, waiting for review, approved for later, or sent
+        back to their author. The newest of an object's is its working copy."""
+        return self.filter(applied=False, state__in=Revision.UNPUBLISHED_CHANGE_STATES)
 
     def waiting_for_review(self):
         return self.filter(state=Revision.State.SUBMITTED)
+
+    def scheduled(self):
+        """Approved changes to live content waiting for their time."""
+        return self.filter(state=Revision.State.SCHEDULED)
 
 
 class Revision(models.Model):
@@ -32,14 +39,22 @@ class Revision(models.Model):
 
     class State(models.TextChoices):
         SAVED = "saved", "Saved"
-        PENDING = "pending", "Saved, not yet submitted for review"
+        UNSUBMITTED = "unsubmitted", "Saved, not yet submitted for review"
         SUBMITTED = "submitted", "Waiting for review"
         PUBLISHED = "published", "Published after review"
         REJECTED = "rejected", "Sent back"
         SUPERSEDED = "superseded", "Replaced by a later revision"
         SCHEDULED = "scheduled", "Approved, to be published at a set time"
 
-    PENDING_STATES = (State.PENDING, State.SUBMITTED, State.SCHEDULED)
+    class Kind(models.TextChoices):
+        """What a change to content the public can see means for readers."""
+
+        MINOR = "minor", "Minor: readers need not be told (a typo, a broken link)"
+        MAJOR = "major", "Major: readers need to know (the note is shown on the page and sent to subscribers)"  # noqa: E501
+
+    UNPUBLISHED_CHANGE_STATES = (
+        State.UNSUBMITTED, State.SUBMITTED, State.SCHEDULED, State.REJECTED,
+    )
 
     content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
     object_id = models.PositiveBigIntegerField()
@@ -54,7 +69,14 @@ class Revision(models.Model):
     applied = models.BooleanField(
         default=True, help_text="Its content was written to the object (is or was live)."
     )
-    state = models.CharField(max_length=10, choices=State, default=State.SAVED)
+    state = models.CharField(max_length=11, choices=State, default=State.SAVED)
+    change_kind = models.CharField(
+        "type of change", max_length=5, choices=Kind, blank=True,
+        help_text="Asked when content the public can see changes.",
+    )
+    change_note = models.TextField(
+        blank=True, help_text="A major change's public note, shown once it is live."
+    )
     submitted_at = models.DateTimeField(null=True, blank=True)
     publish_at = models.DateTimeField(
         null=True, blank=True, help_text="When an approved change to live content goes live."
@@ -75,7 +97,14 @@ class Revision(models.Model):
                 fields=["content_type", "object_id", "number"], name="editorial_revision_number"
             )
         ]
-        indexes = [models.Index(fields=["content_type", "object_id", "-number"])]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-number"]),
+            # The next approved change due (editorial.scheduling), on every request.
+            models.Index(
+                fields=["publish_at"], name="editorial_scheduled",
+                condition=models.Q(state="scheduled"),
+            ),
+        ]
 
     def __str__(self):
         return f"Revision {self.number} of {self.content_type.name} {self.object_id}"
@@ -85,8 +114,17 @@ class Revision(models.Model):
         return author_name(self.author)
 
     @property
-    def is_pending(self):
-        return not self.applied and self.state in self.PENDING_STATES
+    def is_unpublished_change(self):
+        return not self.applied and self.state in self.UNPUBLISHED_CHANGE_STATES
+
+    @property
+    def is_proposal(self):
+        """Not live yet: an unpublished change, or a draft waiting for review."""
+        return self.is_unpublished_change or self.state == self.State.SUBMITTED
+
+    @property
+    def is_major(self):
+        return self.change_kind == self.Kind.MAJOR
 
 
 def author_name(user):
@@ -96,15 +134,18 @@ def author_name(user):
 
 
 class ReviewedModel(models.Model):
-    """Opt a model into review: Editors' changes to live rows wait for a Publisher.
+    """Opt a model into review: Editors' changes to published rows wait for a Publisher.
 
-    Subclasses define `is_live` (a property: may the public see it now or
-    at a scheduled time?) and `publish(at=None)`, and may list
-    `editorial_fields` (kept in revisions; by default every editable
-    concrete field), `editorial_related` ({name of a
-    reverse relation: [its fields]}, recorded with each revision) and
-    `publication_problems()` ({field: [messages]} that block review).
-    Publishing needs the permission "<app>.publish_<model>".
+    Subclasses define `is_published` (a property: is it online, scheduled to
+    be, or still at its address though withdrawn? Then only Publishers change
+    it) and `publish(at=None)`, and may list `editorial_fields` (kept in
+    revisions; by default every editable concrete field), `editorial_related`
+    ({name of a reverse relation: [its fields]}, recorded with each revision)
+    and `publication_problems()` ({field: [messages]} that block review).
+    A model whose registration asks for change notes (news items) also
+    defines `is_public` (readers can see it now) and
+    `add_change_note(note, at)`. Publishing needs the permission
+    "<app>.publish_<model>".
     """
 
     # Revisions are not deleted with their object (no GenericRelation): the
@@ -118,7 +159,7 @@ class ReviewedModel(models.Model):
         abstract = True
 
     @property
-    def is_live(self):
+    def is_published(self):
         raise NotImplementedError
 
     def publication_problems(self):
@@ -138,9 +179,11 @@ class AuditEntry(models.Model):
         REJECT = "reject", "Sent back"
         PUBLISH = "publish", "Published"
         UNPUBLISH = "unpublish", "Unpublished"
+        WITHDRAW = "withdraw", "Withdrawn"
         SCHEDULE = "schedule", "Scheduled"
         REVERT = "revert", "Reverted"
         DELETE = "delete", "Deleted"
+        SHARE = "share", "Preview link shared"
         LOCKOUT = "lockout", "Log-in locked out"
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)

@@ -4,16 +4,17 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
-from django.urls import reverse
 
+from common.site_url import absolute_url
+
+from .links import admin_url
 from .models import Revision
-from .revisions import publish_permission
+from .workflow import publish_permission
 
 
 def _admin_url(revision, view):
-    meta = revision.content_type.model_class()._meta
-    path = reverse(f"admin:{meta.app_label}_{meta.model_name}_{view}", args=[revision.object_id])
-    return settings.SITE_URL + path
+    opts = revision.content_type.model_class()._meta
+    return absolute_url(admin_url(opts, view, revision.object_id))
 
 
 def publishers(model):

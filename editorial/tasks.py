@@ -1,10 +1,10 @@
 import logging
 import smtplib
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import transaction
 
-from . import audit, notifications, revisions
+from . import audit, notifications, workflow
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def send_review_email(revision_id, kind):
 
 @shared_task
 def publish_due_revisions():
-    return revisions.publish_due()
+    return workflow.publish_due()
 
 
 @shared_task
@@ -49,8 +49,12 @@ def queue_review_email(revision, kind):
 
 
 def queue_scheduled_publication(revision):
-    """Publish an approved change to live content at its time, not up to a
-    minute later; beat's sweep of due revisions stays the fallback."""
+    """With a worker, publish an approved change to live content at its time
+    even if no request comes then (editorial.scheduling); beat's sweep of due
+    revisions stays the fallback. Without one there is nothing to queue: a
+    task run in-process now would ignore its time."""
+    if current_app.conf.task_always_eager:
+        return
     _after_commit(
         lambda: publish_due_revisions.apply_async(eta=revision.publish_at),
         f"The publication of revision {revision.pk} at its time",

@@ -7,8 +7,6 @@ from .models import MaintenanceNotice
 
 @admin.register(MaintenanceNotice)
 class MaintenanceNoticeAdmin(ReviewedAdminMixin, admin.ModelAdmin):
-    preview_template = "maintenance/notice.html"  # the public page, for previews of revisions
-    preview_object_name = "notice"
     list_display = ["title", "starts_at", "ends_at", "status", "cancelled", "item"]
     list_filter = ["status", "cancelled"]
     search_fields = ["title", "description"]

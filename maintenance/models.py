@@ -31,8 +31,8 @@ class MaintenanceNoticeQuerySet(models.QuerySet):
 class MaintenanceNotice(ReviewedModel):
     """A planned window during which some Claims Portal services are unavailable.
 
-    Under review like news items (editorial): an Editor's change to a
-    published notice waits for a Publisher."""
+    Under review like news items (maintenance/editorial_hooks.py): an
+    Editor's change to a published notice waits for a Publisher."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -91,7 +91,7 @@ class MaintenanceNotice(ReviewedModel):
         return reverse("maintenance:notice", kwargs={"pk": self.pk})
 
     @property
-    def is_live(self):
+    def is_published(self):
         return self.status == self.Status.PUBLISHED
 
     def publish(self, at=None):

@@ -37,8 +37,6 @@ class MeasureAdmin(admin.ModelAdmin):
 class ReleaseAdmin(ReviewedAdminMixin, admin.ModelAdmin):
     form = ReleaseAdminForm
     change_form_template = "management_information/admin/release_change_form.html"
-    preview_template = "management_information/release.html"  # the public page
-    preview_object_name = "release"
     list_display = ["month", "status", "announced", "published_at", "figure_count",
                     "illustrative"]
     list_filter = ["status", "announced", "illustrative"]
@@ -79,7 +77,7 @@ class ReleaseAdmin(ReviewedAdminMixin, admin.ModelAdmin):
     def may_change_figures(self, request, release):
         """Editors load figures into drafts; only Publishers change a published release's."""
         return self.has_change_permission(request, release) and (
-            not release.is_live or self.can_publish(request)
+            not release.is_published or self.can_publish(request)
         )
 
     def _figures_release(self, request, object_id):

@@ -197,18 +197,18 @@ class Release(ReviewedModel):
     # ---- review (editorial)
 
     @property
-    def is_live(self):
+    def is_published(self):
         """Published (online now or scheduled): what only Publishers may change."""
         return self.status == self.Status.PUBLISHED
 
     @property
     def is_public(self):
-        return self.is_live and self.published_at <= timezone.now()
+        return self.is_published and self.published_at <= timezone.now()
 
     def publish(self, at=None):
         if at is not None:
             self.published_at = at
-        elif not self.is_live and self.published_at and self.published_at < timezone.now():
+        elif not self.is_published and self.published_at and self.published_at < timezone.now():
             self.published_at = timezone.now()  # "publish now" for a late release
         self.status = self.Status.PUBLISHED
 
@@ -230,7 +230,7 @@ class Release(ReviewedModel):
     @property
     def is_overdue(self):
         """Announced, its time has passed, and still not published."""
-        return not self.is_live and self.published_at <= timezone.now()
+        return not self.is_published and self.published_at <= timezone.now()
 
     @property
     def date_note(self):

@@ -2,9 +2,8 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 from django_ckeditor_5.widgets import CKEditor5Widget
 
-from editorial import revisions as workflow
+from editorial import workflow
 from editorial.admin_mixins import ReviewedAdminMixin, ReviewedInlineMixin
-from editorial.models import AuditEntry
 
 from .models import Category, Document, DocumentSeries, NewsItem, OldAddress
 
@@ -50,6 +49,7 @@ class OldAddressInline(ReviewedInlineMixin, admin.TabularInline):
 class NewsItemAdmin(ReviewedAdminMixin, admin.ModelAdmin):
     list_display = [
         "title", "category", "date", "archive_year", "status", "published_at", "expires_at",
+        "withdrawn_at",
     ]
     list_filter = ["status", "category", "archive_year"]
     search_fields = ["title", "summary"]
@@ -64,16 +64,6 @@ class NewsItemAdmin(ReviewedAdminMixin, admin.ModelAdmin):
         ("Content", {"fields": ["summary", "body", "decorative_images", "author"]}),
         ("Publication", {"fields": ["status", "published_at", "expires_at"]}),
     ]
-    preview_template = "news/item.html"
-    preview_object_name = "item"
-
-    def preview_object(self, item, revision):
-        item = super().preview_object(item, revision)
-        # The documents as the revision lists them, not the live ones.
-        item.attachments = workflow.related_as_in(
-            revision.content, "documents", item.documents.select_related("series")
-        )
-        return item
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "body":
@@ -83,23 +73,15 @@ class NewsItemAdmin(ReviewedAdminMixin, admin.ModelAdmin):
     def has_publish_permission(self, request):
         return self.can_publish(request)
 
-    def save_model(self, request, obj, form, change):
-        # Editors write drafts (status is read-only for them); only Publishers
-        # decide what goes live.
-        if not self.has_publish_permission(request) and not change:
-            obj.status = NewsItem.Status.DRAFT
-        super().save_model(request, obj, form, change)
-
     @admin.action(description="Publish the selected items", permissions=["publish"])
     def publish(self, request, queryset):
         published, refused = 0, []
         for item in queryset.exclude(status=NewsItem.Status.PUBLISHED):
-            if item.publication_problems():
+            try:
+                workflow.publish_now(item, request.user, bulk=True)
+            except workflow.ReviewError:
                 refused.append(item.title)
                 continue
-            item.publish()
-            item.save()
-            workflow.record_status_change(item, request.user, AuditEntry.Action.PUBLISH, bulk=True)
             published += 1
         self.message_user(request, f"Published {published} item(s).", messages.SUCCESS)
         if refused:
@@ -114,10 +96,6 @@ class NewsItemAdmin(ReviewedAdminMixin, admin.ModelAdmin):
     def unpublish(self, request, queryset):
         count = 0
         for item in queryset.filter(status=NewsItem.Status.PUBLISHED):
-            item.status = NewsItem.Status.DRAFT
-            item.save()
-            workflow.record_status_change(
-                item, request.user, AuditEntry.Action.UNPUBLISH, bulk=True
-            )
+            workflow.unpublish(item, request.user, bulk=True)
             count += 1
         self.message_user(request, f"Unpublished {count} item(s).", messages.SUCCESS)

@@ -37,7 +37,7 @@ def _documents(request):
     documents = Document.objects.select_related("series", "item")
     if has_session(request) and request.user.has_perm("news.view_newsitem"):
         return documents
-    return documents.published()
+    return documents.downloadable()
 
 
 def _file_response(request, document):
@@ -54,7 +54,7 @@ def _file_response(request, document):
         or mimetypes.guess_type(document.download_name)[0]
         or "application/octet-stream",
     )
-    if document.item.is_public:
+    if document.item.is_online:
         patch_cache_control(response, public=True, max_age=DOWNLOAD_MAX_AGE)
         add_keys(request, keys.document(document.pk), keys.item(document.item_id))
     else:  # a staff preview

@@ -69,7 +69,7 @@ class LatestNewsFeed(CachedFeed):
         return item.published_at
 
     def item_updateddate(self, item):
-        return item.last_modified
+        return item.public_modified_at  # a major change's time; minor ones do not count
 
     def item_categories(self, item):
         return [item.category.name]

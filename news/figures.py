@@ -1,10 +1,11 @@
-"""Figures about news for the staff dashboard."""
+"""Figures about news for the staff dashboard (a panel of news/editorial_hooks.py)."""
 
 from django.db.models import Count
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from common.months import last_months, start_of
+from common.charts import Series, bar_chart
+from common.months import last_months, month_name, short_month_name, start_of
 
 from .models import NewsItem
 
@@ -27,3 +28,16 @@ def items_published_by_month(months=12, now=None):
     )
     counts = {timezone.localdate(month): items for month, items in counts.items()}
     return [(month, counts.get(month, 0)) for month in wanted]
+
+
+def items_chart(months=12):
+    """News items published per month, as a bar chart with its table."""
+    rows = items_published_by_month(months)
+    return bar_chart(
+        f"News items published per month, last {months} months",
+        labels=[month_name(month) for month, _ in rows],
+        short_labels=[short_month_name(month) for month, _ in rows],
+        series=[Series("items published", [items for _, items in rows])],
+        format_value=lambda value: f"{value:,}", integer=True, category_label="Month",
+        chart_id="figures-items",
+    )

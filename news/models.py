@@ -39,16 +39,22 @@ class Category(models.Model):
         return reverse("news:category", kwargs={"slug": self.slug})
 
 
-def published_condition(path=""):
-    """Items the public may see: published, their publication time has come
-    and their expiry time (if any) has not. As a Q of the items at `path`
-    ("items__" from a category) for annotations; published() filters by it."""
-    now = timezone.now()
+def online(prefix="", now=None):
+    """The condition for items whose own page the public may open: published,
+    their publication time come and their expiry time (if any) not. `prefix`
+    names the items from another model ("items__" from a category)."""
+    now = now or timezone.now()
     return models.Q(
-        models.Q(**{f"{path}expires_at__isnull": True})
-        | models.Q(**{f"{path}expires_at__gt": now}),
-        **{f"{path}status": NewsItem.Status.PUBLISHED, f"{path}published_at__lte": now},
+        models.Q(**{f"{prefix}expires_at__isnull": True})
+        | models.Q(**{f"{prefix}expires_at__gt": now}),
+        **{f"{prefix}status": NewsItem.Status.PUBLISHED, f"{prefix}published_at__lte": now},
     )
+
+
+def published_condition(prefix="", now=None):
+    """The one rule for what the public sees in lists, feeds, search, the
+    sitemap and emails: online and not withdrawn (see online())."""
+    return online(prefix, now) & models.Q(**{f"{prefix}withdrawn_at__isnull": True})
 
 
 class NewsItemQuerySet(models.QuerySet):
@@ -63,6 +69,20 @@ class NewsItemQuerySet(models.QuerySet):
         if found is None:
             found = self.filter(old_addresses__archive_year=year, old_addresses__slug=slug).first()
         return found
+
+    def online(self):
+        """Items whose own page answers: the published ones and the withdrawn
+        ones, which say so."""
+        return self.filter(online())
+
+    def gone(self):
+        """Items that were online and are no longer: unpublished or expired.
+        Their addresses answer 410 Gone (or lead to a replacement)."""
+        now = timezone.now()
+        return self.filter(published_at__lte=now).filter(
+            models.Q(status=NewsItem.Status.UNPUBLISHED)
+            | models.Q(status=NewsItem.Status.PUBLISHED, expires_at__lte=now)
+        )
 
     def for_listing(self):
         """Items with their category, without the body, in one query (feeds, emails)."""
@@ -100,6 +120,7 @@ class NewsItem(ReviewedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"
+        UNPUBLISHED = "unpublished", "Unpublished (removed from the site)"
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
@@ -125,7 +146,7 @@ class NewsItem(ReviewedModel):
         help_text="Tick only if the images you left without alternative text carry no "
         "information (screen readers skip them).",
     )
-    status = models.CharField(max_length=10, choices=Status, default=Status.DRAFT)
+    status = models.CharField(max_length=11, choices=Status, default=Status.DRAFT)
     published_at = models.DateTimeField(
         "publication time",
         default=timezone.now,
@@ -140,6 +161,22 @@ class NewsItem(ReviewedModel):
     )
     position = models.PositiveIntegerField(
         default=0, help_text="Order among items with the same date, lowest first."
+    )
+    # Set by a Publisher through Withdraw and Unpublish (editorial.views).
+    withdrawn_at = models.DateTimeField(
+        "withdrawn", null=True, blank=True, editable=False,
+        help_text="A withdrawn item stays at its address with a notice and leaves every list.",
+    )
+    withdrawal_reason = models.TextField(blank=True, editable=False)
+    replaced_by = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="+", verbose_name="replaced by",
+        help_text="Where the address of an unpublished item sends readers.",
+    )
+    public_updated_at = models.DateTimeField(
+        "updated", null=True, blank=True, editable=False,
+        help_text="When its last major change went live: “Updated” on the page, the feeds' "
+        "updated date.",
     )
     author = models.CharField("sign-off", max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -183,18 +220,38 @@ class NewsItem(ReviewedModel):
     editorial_fields = [
         "title", "slug", "category", "date", "archive_year", "position", "summary", "body",
         "decorative_images", "author", "status", "published_at", "expires_at",
+        "withdrawn_at", "withdrawal_reason", "replaced_by",
     ]
     editorial_related = {
         "documents": ["id", "title", "file", "position", "original_name", "size"]
     }
     editorial_rich_text = ("body",)
+    editorial_publisher_fields = ("status", "withdrawn_at", "withdrawal_reason", "replaced_by")
 
     def publish(self, at=None):
         if at is not None:
             self.published_at = at
-        elif not self.is_live and self.published_at < timezone.now():
+        elif not self.is_published and self.published_at < timezone.now():
             self.published_at = timezone.now()  # "publish now" for an old draft
         self.status = self.Status.PUBLISHED
+        self.replaced_by = None
+
+    def withdraw(self, reason):
+        """Keep it at its address with a notice, out of every list (the caller saves)."""
+        self.withdrawn_at = timezone.now()
+        self.withdrawal_reason = reason
+
+    def unpublish(self, replacement=None):
+        """Take it off the site: its address is gone, or leads to `replacement`."""
+        self.status = self.Status.UNPUBLISHED
+        self.replaced_by = replacement
+
+    def add_change_note(self, note, at):
+        """A major change went live at `at`: its note goes on the page, the
+        feeds' updated date moves, and digests list it under "Updated"."""
+        self.change_notes.create(note=note, published_at=at)
+        self.public_updated_at = at
+        NewsItem.objects.filter(pk=self.pk).update(public_updated_at=at)
 
     def publication_problems(self):
         """{field: [messages]} of what must be fixed before review or publication."""
@@ -227,7 +284,8 @@ class NewsItem(ReviewedModel):
         return list(self.documents.select_related("series"))
 
     @property
-    def is_public(self):
+    def is_online(self):
+        """Its page answers: as NewsItemQuerySet.online() says, for one item."""
         now = timezone.now()
         return (
             self.status == self.Status.PUBLISHED
@@ -236,19 +294,28 @@ class NewsItem(ReviewedModel):
         )
 
     @property
-    def last_modified(self):
-        """When what the public sees last changed: the last save, or the
-        publication if that came later (a scheduled item)."""
-        return max(self.updated_at, self.published_at)
+    def is_public(self):
+        """The public sees it in lists: as NewsItemQuerySet.published() says."""
+        return self.is_online and not self.is_withdrawn
+
+    @property
+    def is_withdrawn(self):
+        return self.withdrawn_at is not None
 
     @property
     def has_expired(self):
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
     @property
-    def is_live(self):
-        """Published (online now or scheduled): what only Publishers may change."""
+    def is_published(self):
+        """Published: online now, scheduled, or withdrawn. Only Publishers change it."""
         return self.status == self.Status.PUBLISHED
+
+    @property
+    def public_modified_at(self):
+        """When readers were last told it changed: its last major change, or
+        its publication (feeds' updated date, JSON-LD dateModified)."""
+        return self.public_updated_at or self.published_at
 
     def _unique_slug(self):
         base = slugify(self.title)[:190] or "item"
@@ -281,6 +348,22 @@ def update_search_vectors(items):
         from .search import search_vector
 
         items.update(search_vector=search_vector())
+
+
+class ChangeNote(models.Model):
+    """A major change's public note, shown on its item's page ("Updates to
+    this item") and in subscribers' next digest under "Updated"."""
+
+    item = models.ForeignKey(NewsItem, on_delete=models.CASCADE, related_name="change_notes")
+    note = models.TextField()
+    published_at = models.DateTimeField(help_text="When the change went live.")
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        indexes = [models.Index(fields=["published_at"], name="news_change_note_time")]
+
+    def __str__(self):
+        return self.note
 
 
 class OldAddress(models.Model):
@@ -327,8 +410,13 @@ class DocumentSeries(models.Model):
 
 class DocumentQuerySet(models.QuerySet):
     def published(self):
-        """Documents the public may download: those of published items."""
+        """Documents of published items: a series' versions, its latest."""
         return self.filter(item__in=NewsItem.objects.published())
+
+    def downloadable(self):
+        """Documents the public may download: those of items whose page
+        answers (a withdrawn item's page still lists its documents)."""
+        return self.filter(item__in=NewsItem.objects.online())
 
     def newest_first(self):
         return self.order_by("-item__date", "-item__published_at", "-pk")

@@ -3,7 +3,7 @@
 from django.db.models import Q
 
 from . import surrogate_keys
-from .models import Category, NewsItem
+from .models import Category, ChangeNote, NewsItem, published_condition
 
 
 def published_since(since, until=None, categories=None):
@@ -15,6 +15,18 @@ def published_since(since, until=None, categories=None):
     if categories is not None:
         items = items.filter(category__in=categories)
     return items.order_by("published_at", "pk")
+
+
+def updated_since(since, until):
+    """Major changes (change notes) that went live after `since` and up to
+    `until`, to items published before `since` and still published, oldest
+    first, with their item and its category."""
+    return (
+        ChangeNote.objects.filter(published_condition("item__"), published_at__gt=since,
+                                  published_at__lte=until, item__published_at__lte=since)
+        .select_related("item__category")
+        .order_by("published_at", "pk")
+    )
 
 
 def categories():

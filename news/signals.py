@@ -7,7 +7,7 @@ from common.page_cache import NOT_FOUND_KEY, purge
 from common.sitemaps import SITEMAP_KEY
 
 from . import surrogate_keys as keys
-from .models import Category, Document, DocumentSeries, NewsItem, OldAddress
+from .models import Category, ChangeNote, Document, DocumentSeries, NewsItem, OldAddress
 
 
 @receiver(pre_save, sender=NewsItem)
@@ -68,3 +68,10 @@ def category_changed(instance, **kwargs):
 def old_address_changed(instance, **kwargs):
     """The old address now redirects to the item, or no longer does."""
     purge(keys.item(instance.item_id), NOT_FOUND_KEY)
+
+
+@receiver([post_save, post_delete], sender=ChangeNote)
+def change_note_changed(instance, **kwargs):
+    """The item's page lists its notes ("Updated dd/mm/yyyy"); the feeds and
+    the sitemap give the time of its last major change."""
+    purge(*keys.changed_by_change_note(instance.item_id))

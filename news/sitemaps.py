@@ -1,7 +1,7 @@
 """The news app's sections of /sitemap.xml (portal_site/urls.py composes the apps')."""
 
 from django.db.models import Max
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from common.sitemaps import NamedPagesSitemap, SiteUrlSitemap
@@ -10,11 +10,9 @@ from .models import Category, DocumentSeries, NewsItem, published_condition
 
 
 def last_change(path="", published=None):
-    """The newest NewsItem.last_modified among the items at `path` (an
+    """The newest NewsItem.public_modified_at among the items at `path` (an
     aggregate; `published` filters them)."""
-    return Greatest(
-        Max(f"{path}updated_at", filter=published), Max(f"{path}published_at", filter=published)
-    )
+    return Max(Coalesce(f"{path}public_updated_at", f"{path}published_at"), filter=published)
 
 
 class NewsItemSitemap(SiteUrlSitemap):
@@ -22,11 +20,11 @@ class NewsItemSitemap(SiteUrlSitemap):
     limit = 5000
 
     def items(self):
-        fields = ["slug", "archive_year", "updated_at", "published_at"]
+        fields = ["slug", "archive_year", "public_updated_at", "published_at"]
         return NewsItem.objects.published().only(*fields).order_by("pk")
 
     def lastmod(self, item):
-        return item.last_modified
+        return item.public_modified_at
 
 
 class YearSitemap(SiteUrlSitemap):

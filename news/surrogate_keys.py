@@ -34,10 +34,11 @@ CATEGORIES = "news-categories"
 SEARCH = "news-search"
 # The longest list of newest items (the feeds): no item further down is on one.
 LATEST_LENGTH = 20
-# What decides where an item is listed; any other field is only shown.
+# What decides where an item is listed; any other field is only shown. A
+# withdrawn item keeps its page but leaves every list.
 PLACEMENT = (
-    "status", "published_at", "expires_at", "archive_year", "slug", "category_id", "date",
-    "position",
+    "status", "published_at", "expires_at", "withdrawn_at", "archive_year", "slug",
+    "category_id", "date", "position",
 )
 FIELDS = ("pk", "title", *PLACEMENT)
 
@@ -100,6 +101,7 @@ def _listed(state, now):
 
 
 def _online(state, now):
+    """Its own page answers (a withdrawn item's says so)."""
     return _listed(state, now) and state["published_at"] <= now
 
 
@@ -141,6 +143,15 @@ def where_listed(state):
         COUNTS, SEARCH, SITEMAP_KEY, NOT_FOUND_KEY,
     }
     return keys | _newest_keys(state) | _neighbour_keys(state)
+
+
+def changed_by_change_note(item_pk):
+    """The keys a change note (a major change) changes: the item's page, and
+    the feeds and sitemap that give its updated time."""
+    state = stored_snapshot(item_pk)
+    if state is None or not _online(state, timezone.now()):
+        return set()
+    return {item(item_pk), SITEMAP_KEY} | _newest_keys(state)
 
 
 def changed_by_save(before, after):

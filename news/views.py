@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse, reverse_lazy
 from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
@@ -128,7 +129,9 @@ class CategoryIndexView(TemplateView):
 
 @method_decorator(public_page, name="dispatch")
 class NewsItemView(DetailView):
-    """One item. Staff who may view items also see drafts and scheduled items (previews)."""
+    """One item: online, or withdrawn with its notice. The address of an item
+    taken off the site answers 410 Gone, or leads to its replacement. Staff
+    who may view items also see drafts and scheduled items (previews)."""
 
     template_name = "news/item.html"
     context_object_name = "item"
@@ -142,7 +145,7 @@ class NewsItemView(DetailView):
         # Documents are read by the template (item.attachments), only when its
         # fragment cache for the article is empty.
         items = NewsItem.objects.select_related("category").defer("search_vector")
-        return items if self.can_preview() else items.published()
+        return items if self.can_preview() else items.online()
 
     def get_object(self, queryset=None):
         item = self.get_queryset().at_address(self.kwargs["year"], self.kwargs["slug"])
@@ -151,17 +154,34 @@ class NewsItemView(DetailView):
         return item
 
     def get(self, request, *args, **kwargs):
-        self.object = self.get_object()
+        try:
+            self.object = self.get_object()
+        except Http404:
+            return self.gone(request, kwargs["year"], kwargs["slug"])
         if (self.object.archive_year, self.object.slug) != (kwargs["year"], kwargs["slug"]):
             add_keys(request, keys.item(self.object.pk))
             return redirect(self.object, permanent=True)  # a former address
         return self.render_to_response(self.get_context_data(object=self.object))
 
+    def gone(self, request, year, slug):
+        """An item taken off the site answers 410 Gone, or leads to its replacement."""
+        gone = (
+            NewsItem.objects.gone().filter(archive_year=year, slug=slug)
+            .select_related("replaced_by").first()
+        )
+        if gone is None:
+            raise Http404("No news item has that address.")
+        add_keys(request, keys.item(gone.pk))
+        if gone.replaced_by is not None and gone.replaced_by.is_public:
+            add_keys(request, keys.item(gone.replaced_by_id))
+            return redirect(gone.replaced_by, permanent=True)
+        return TemplateResponse(request, "news/gone.html", {"item": gone}, status=410)
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         item = self.object
         add_keys(self.request, keys.item(item.pk), keys.category(item.category_id))
-        context["is_preview"] = not item.is_public
+        context["is_preview"] = not item.is_online
         context["meta"] = page_meta(
             item.title,
             item.summary,
@@ -188,6 +208,8 @@ class NewsItemView(DetailView):
             # Drafts and scheduled items must not be indexed or kept by any cache.
             response["X-Robots-Tag"] = "noindex, nofollow"
             add_never_cache_headers(response)
+        elif self.object.is_withdrawn:
+            response["X-Robots-Tag"] = "noindex"  # the same page for everyone: cacheable
         return response
 
 

@@ -14,7 +14,7 @@ from common.page_cache import NOT_FOUND_KEY, purge
 from news.selectors import published_since
 
 from . import surrogate_keys
-from .digest_content import extra_sections
+from .digest_content import extra_sections, section_topics
 from .models import Delivery, Digest, Subscriber
 
 
@@ -56,15 +56,17 @@ def build(digest_id):
             .values_list("until", flat=True)
             .first()
         ) or oldest
-        # Sections other apps contribute (planned maintenance) are news to every
-        # subscriber of the frequency, whatever their topics.
-        for_everyone = oldest is not None and bool(extra_sections(digest))
+        # Sections other apps contribute are news to every subscriber of the
+        # frequency (planned maintenance), or to those of an entry's topic
+        # (an updated item).
+        for_everyone, section_topic_ids = section_topics(extra_sections(digest))
+        for_everyone = for_everyone and oldest is not None
         count = 0
         batch_size = settings.NEWSLETTER_BUILD_BATCH
         rows = subscribers.order_by("pk").values_list("pk", "digested_until")
         # Keyset pagination keeps memory flat however many subscribers there are.
         last_pk = 0
-        while items or for_everyone:
+        while items or for_everyone or section_topic_ids:
             batch = list(rows.filter(pk__gt=last_pk)[:batch_size])
             if not batch:
                 break
@@ -73,9 +75,13 @@ def build(digest_id):
             deliveries = []
             for pk, since in batch:
                 wanted = topics.get(pk)
-                if for_everyone or any(
-                    published_at > since and (wanted is None or category_id in wanted)
-                    for published_at, category_id in items
+                if (
+                    for_everyone
+                    or (section_topic_ids and (wanted is None or wanted & section_topic_ids))
+                    or any(
+                        published_at > since and (wanted is None or category_id in wanted)
+                        for published_at, category_id in items
+                    )
                 ):
                     deliveries.append(Delivery(digest=digest, subscriber_id=pk, since=since))
             Delivery.objects.bulk_create(deliveries, batch_size=batch_size)

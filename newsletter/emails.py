@@ -16,7 +16,7 @@ from django.urls import reverse
 from common.site_url import absolute_url
 
 from . import fast_send, tokens
-from .digest_content import extra_sections, item_context, subject
+from .digest_content import extra_sections, item_context, sections_for, subject
 
 PREFERENCES_PLACEHOLDER = "https://placeholder.invalid/preferences"
 UNSUBSCRIBE_PLACEHOLDER = "https://placeholder.invalid/unsubscribe"
@@ -129,8 +129,16 @@ class DigestRenderer:
             and (topic_ids is None or item.category_id in topic_ids)
         ]
 
-    def _render(self, items):
-        key = tuple(item.pk for item in items)
+    def sections_for(self, topic_ids):
+        """The extra sections as a subscriber of `topic_ids` gets them."""
+        return sections_for(self.sections, topic_ids)
+
+    def _key(self, items, sections):
+        return tuple(item.pk for item in items), repr(sections)
+
+    def _render(self, items, sections=None):
+        sections = self.sections if sections is None else sections
+        key = self._key(items, sections)
         if key not in self._bodies:
             context = {
                 **_base_context(),
@@ -138,10 +146,10 @@ class DigestRenderer:
                 "items": [item_context(item) for item in reversed(items)],  # newest first
                 "count": len(items),
                 "web_url": self.web_url,
-                "sections": self.sections,
+                "sections": sections,
                 "preferences_url": PREFERENCES_PLACEHOLDER,
                 "unsubscribe_url": UNSUBSCRIBE_PLACEHOLDER,
-                "preheader": self.preheader(items),
+                "preheader": self.preheader(items, sections),
             }
             self._bodies[key] = (
                 render_to_string("newsletter/email/digest.txt", context),
@@ -149,18 +157,19 @@ class DigestRenderer:
             )
         return self._bodies[key]
 
-    def preheader(self, items):
+    def preheader(self, items, sections=None):
+        sections = self.sections if sections is None else sections
         titles = [item.title for item in reversed(items)] or [
-            entry["title"] for section in self.sections for entry in section["items"]
+            entry["title"] for section in sections for entry in section["items"]
         ]
         return "; ".join(titles)[:140]
 
-    def subject(self, items):
-        return subject(self.digest, len(items), self.sections)
+    def subject(self, items, sections=None):
+        return subject(self.digest, len(items), self.sections if sections is None else sections)
 
-    def has_news(self, items):
-        """Whether a copy with these items says anything (its items or a section)."""
-        return bool(items or self.sections)
+    def has_news(self, items, sections=None):
+        """Whether a copy with these items (and sections) says anything."""
+        return bool(items or (self.sections if sections is None else sections))
 
     def message_id(self, subscriber):
         # The same on every attempt, so a copy sent twice after a crash is
@@ -171,11 +180,11 @@ class DigestRenderer:
         token = tokens.make_token(subscriber, tokens.MANAGE)
         return self._preferences_base + token + "/", self._unsubscribe_base + token + "/"
 
-    def _skeleton(self, items):
-        key = tuple(item.pk for item in items)
+    def _skeleton(self, items, sections=None):
+        key = self._key(items, sections)
         if key not in self._skeletons:
             self._skeletons[key] = fast_send.skeleton(
-                self.subject(items),
+                self.subject(items, sections),
                 self.from_email,
                 self._headers(fast_send.MESSAGE_ID_MARK, fast_send.UNSUBSCRIBE_MARK),
             )
@@ -189,9 +198,9 @@ class DigestRenderer:
             "List-Id": f"{settings.SITE_NAME} news <news.{self.domain}>",
         }
 
-    def _personal(self, subscriber, items):
+    def _personal(self, subscriber, items, sections=None):
         """(text, html, Message-ID, unsubscribe URL) of the recipient's copy."""
-        text, html = self._render(items)
+        text, html = self._render(items, sections)
         prefs, unsub = self._urls(subscriber)
         text = text.replace(PREFERENCES_PLACEHOLDER, prefs).replace(UNSUBSCRIBE_PLACEHOLDER, unsub)
         html = html.replace(PREFERENCES_PLACEHOLDER, prefs).replace(UNSUBSCRIBE_PLACEHOLDER, unsub)
@@ -200,11 +209,12 @@ class DigestRenderer:
             raise ValueError(f"Invalid address {address!r}: contains a line break")
         return text, html, self.message_id(subscriber), unsub
 
-    def message(self, subscriber, items):
-        """The recipient's message as an ordinary EmailMessage (any mailer)."""
-        text, html, message_id, unsub = self._personal(subscriber, items)
+    def message(self, subscriber, items, sections=None):
+        """The recipient's message as an ordinary EmailMessage (any mailer);
+        `sections` as sections_for() gives them (by default all of them)."""
+        text, html, message_id, unsub = self._personal(subscriber, items, sections)
         message = EmailMultiAlternatives(
-            self.subject(items),
+            self.subject(items, sections),
             text,
             self.from_email,
             [subscriber.email],
@@ -213,15 +223,15 @@ class DigestRenderer:
         message.attach_alternative(html, "text/html")
         return message
 
-    def message_bytes(self, subscriber, items):
+    def message_bytes(self, subscriber, items, sections=None):
         """The recipient's message as MIME bytes for SMTP, assembled from the
         variant's skeleton (only the address and links differ between
         recipients); None if the skeleton cannot take it (an address that is
         not ASCII), in which case send message() instead."""
         if not subscriber.email.isascii():
             return None
-        skeleton = self._skeleton(items)
+        skeleton = self._skeleton(items, sections)
         if skeleton is None:
             return None
-        text, html, message_id, unsub = self._personal(subscriber, items)
+        text, html, message_id, unsub = self._personal(subscriber, items, sections)
         return fast_send.fill(skeleton, subscriber.email, message_id, unsub, text, html)

@@ -1,16 +1,22 @@
-"""Figures about the newsletter for the staff dashboard: subscribers over
-time and each digest's deliveries. Counts only, no addresses."""
+"""Figures about the newsletter for the staff dashboard (panels of
+newsletter/editorial_hooks.py): subscribers over time and each digest's
+deliveries. Counts only, no addresses."""
 
 import bisect
 
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from common.months import add_months, last_months, start_of
+from common.charts import Series, bar_chart, line_chart, total_sentence
+from common.months import add_months, last_months, month_name, short_month_name, start_of
 
 from .models import Delivery, Digest, ProviderEvent, Subscriber, SubscriptionConsent
 
 Status = Subscriber.Status
+BOUNCE_NOTE = (
+    "Bounces and complaints come from the email service after sending and name no "
+    "digest: each is counted for the digest sent last before it."
+)
 BOUNCES = (ProviderEvent.Kind.HARD_BOUNCE, ProviderEvent.Kind.SOFT_BOUNCE,
            ProviderEvent.Kind.REJECTED)
 
@@ -80,3 +86,50 @@ def digest_deliveries(count=10):
         (digest, {"sent": digest.sent, "failed": digest.failed, **reported[digest.pk]})
         for digest in digests
     ]
+
+
+def _count(value):
+    return f"{value:,}"
+
+
+def _series(rows, names):
+    return [Series(label, [values[name] for _, values in rows]) for name, label in names]
+
+
+def subscribers_chart(months=12):
+    """Confirmed, unsubscribed and suppressed subscribers at each month's end."""
+    rows = subscribers_by_month(months)
+    return line_chart(
+        f"Subscribers at the end of each month, last {months} months",
+        labels=[month_name(month) for month, _ in rows],
+        short_labels=[short_month_name(month) for month, _ in rows],
+        series=_series(rows, [("confirmed", "confirmed"), ("unsubscribed", "unsubscribed"),
+                              ("suppressed", "suppressed")]),
+        format_value=_count, integer=True, category_label="Month",
+        chart_id="figures-subscribers",
+    )
+
+
+def deliveries_chart(count=10):
+    """Each of the last digests' deliveries, as bars; None before the first."""
+    rows = digest_deliveries(count)
+    if not rows:
+        return None
+    days = [f"{timezone.localtime(digest.created_at):%d/%m/%Y}" for digest, _ in rows]
+    frequencies = [digest.get_frequency_display() for digest, _ in rows]
+    series = _series(rows, [("sent", "sent"), ("failed", "failed"), ("bounced", "bounced"),
+                            ("complained", "complained")])
+    return bar_chart(
+        f"Deliveries of the last {len(rows)} digest{'s' if len(rows) > 1 else ''}",
+        labels=[f"{frequency} digest, {day}"
+                for frequency, day in zip(frequencies, days, strict=True)],
+        short_labels=[day[:5] for day in days],
+        series=series,
+        format_value=_count, integer=True, category_label="Digest",
+        chart_id="figures-deliveries",
+        summary=total_sentence(
+            [f"the {frequency.lower()} digest of {day}"
+             for frequency, day in zip(frequencies, days, strict=True)],
+            series, _count,
+        ),
+    )

@@ -138,16 +138,17 @@ def _send(digest, deliveries, renderer, topics, pks):
                 _finish(delivery, Delivery.Status.SKIPPED, f"Subscriber is {subscriber.status}.")
                 continue
             items = renderer.items_for(delivery.since, topics.get(subscriber.pk))
-            if not renderer.has_news(items):  # unpublished since the digest was built
+            sections = renderer.sections_for(topics.get(subscriber.pk))
+            if not renderer.has_news(items, sections):  # unpublished since it was built
                 marks.collect()
                 _finish(delivery, Delivery.Status.SKIPPED, "No items left to send.")
                 continue
             try:
-                data = renderer.message_bytes(subscriber, items) if sender else None
+                data = renderer.message_bytes(subscriber, items, sections) if sender else None
                 if data is not None:
                     sender.send(subscriber.email, data)
                 else:
-                    connection.send_messages([renderer.message(subscriber, items)])
+                    connection.send_messages([renderer.message(subscriber, items, sections)])
             except ValueError as error:
                 # A line break or other defect in an address or header: refused
                 # before anything reaches the server (no header injection).

@@ -8,8 +8,6 @@ from .models import StandingPage
 
 @admin.register(StandingPage)
 class StandingPageAdmin(ReviewedAdminMixin, admin.ModelAdmin):
-    preview_template = "pages/page.html"  # the public page, for previews of revisions
-    preview_object_name = "page"
     list_display = ["title", "slug", "status", "updated_at"]
     list_filter = ["status"]
     search_fields = ["title", "summary"]

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.text import slugify
 
 from common.accessibility import body_problems
 from common.sanitize import clean_html
@@ -21,6 +22,7 @@ RESERVED_SLUGS = {
     "healthz",
     "anymail",
     "bench",
+    "preview",
 }
 
 
@@ -40,7 +42,8 @@ class StandingPage(ReviewedModel):
 
     title = models.CharField(max_length=200)
     slug = models.SlugField(
-        max_length=100, unique=True, help_text="The page's address: /<slug>/ (“privacy”)."
+        max_length=100, unique=True, blank=True,
+        help_text="The page's address: /<slug>/ (“privacy”). Made from the title when left empty.",
     )
     summary = models.TextField(
         max_length=300, help_text="Plain text: the page's description for search engines."
@@ -60,18 +63,30 @@ class StandingPage(ReviewedModel):
 
     def save(self, *args, **kwargs):
         self.body = clean_html(self.body)
+        if not self.slug:  # an Editor's new page: Publishers choose its address
+            self.slug = self._free_slug()
         super().save(*args, **kwargs)
+
+    def _free_slug(self):
+        base = slugify(self.title)[:90] or "page"
+        taken = set(
+            StandingPage.objects.filter(slug__startswith=base).values_list("slug", flat=True)
+        )
+        slug, n = base, 2
+        while slug in taken or slug in RESERVED_SLUGS:
+            slug, n = f"{base}-{n}", n + 1
+        return slug
 
     def get_absolute_url(self):
         return reverse("pages:page", kwargs={"slug": self.slug})
 
-    # Under review like news items (editorial): an Editor's change to a
-    # published page waits for a Publisher.
+    # Under review like news items (pages/editorial_hooks.py): an Editor's
+    # change to a published page waits for a Publisher, who alone sets its address.
     editorial_rich_text = ("body",)
     editorial_publisher_fields = ("status", "slug")
 
     @property
-    def is_live(self):
+    def is_published(self):
         return self.status == self.Status.PUBLISHED
 
     def publish(self, at=None):

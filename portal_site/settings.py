@@ -89,6 +89,10 @@ MIDDLEWARE = [
     # Before any process_view hook (CSRF reads the form); after auth (staff's limit).
     "common.guards.RequestBodyLimitMiddleware",
     "common.guards.DatabaseUnavailableMiddleware",
+    # Admin lookups with a NUL byte or an impossible date: 400, not 500.
+    "common.guards.AdminQueryGuardMiddleware",
+    # Approved changes due now go live before any request is answered.
+    "editorial.scheduling.ScheduledChangesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it answers locked-out log-ins.
@@ -299,9 +303,10 @@ CELERY_BEAT_SCHEDULE["newsletter-send-due-digests"] = {
     "task": "newsletter.tasks.send_due_digests",
     "schedule": float(NEWSLETTER_BEAT_SECONDS),
 }
-# Approved changes to live items set to go live at a time are applied by this
-# (so within a minute of it); new items scheduled by their publication time
-# go live at that exact moment with no task at all.
+# Approved changes to live items set to go live at a time are applied by the
+# first request after it (editorial.scheduling), by a task queued for the time
+# and, when neither came, by this within a minute. New items scheduled by
+# their publication time go live at that exact moment with no task at all.
 CELERY_BEAT_SCHEDULE["editorial-publish-due-revisions"] = {
     "task": "editorial.tasks.publish_due_revisions",
     "schedule": 60.0,
@@ -313,6 +318,20 @@ CELERY_BEAT_SCHEDULE["editorial-prune-audit-log"] = {
 # The editorial audit log is kept this long (six years by default, as for
 # other records of a public body's decisions), then pruned by beat.
 EDITORIAL_AUDIT_RETENTION_DAYS = int(os.environ.get("EDITORIAL_AUDIT_RETENTION_DAYS", 6 * 365))
+# What each app brings to the editorial workflow: dotted paths of
+# editorial.registry.Registration objects (models under review, the staff
+# roles' permissions, admin index panels). README, "Editorial workflow".
+EDITORIAL_REGISTRATIONS = [
+    "editorial.editorial_hooks.registration",
+    "news.editorial_hooks.registration",
+    "maintenance.editorial_hooks.registration",
+    "pages.editorial_hooks.registration",
+    "newsletter.editorial_hooks.registration",
+    "management_information.editorial_hooks.registration",
+    "cookies.editorial_hooks.registration",
+]
+# Days a preview link a Publisher shares with a reviewer without an account works.
+EDITORIAL_PREVIEW_LINK_DAYS = int(os.environ.get("EDITORIAL_PREVIEW_LINK_DAYS", 7))
 CELERY_BEAT_SCHEDULE["cookies-prune-consent-log"] = {
     "task": "cookies.tasks.prune_consent_log",
     "schedule": 24 * 60 * 60.0,  # daily
@@ -338,10 +357,12 @@ CELERY_BEAT_SCHEDULE["newsletter-sweep"] = {
 # Soft bounces (an email service's "deferred" events) within 30 days that suppress an address.
 NEWSLETTER_SOFT_BOUNCE_LIMIT = int(os.environ.get("NEWSLETTER_SOFT_BOUNCE_LIMIT", 5))
 # Dotted paths of functions (digest) -> list of {"title", "items": [{"title", "url", "text"}]}
-# whose sections are added to every digest (e.g. upcoming maintenance).
+# whose sections are added to digests (upcoming maintenance, new MI releases;
+# updated items, whose entries carry a "topic" and go to that topic's subscribers).
 NEWSLETTER_DIGEST_EXTRA_SECTIONS = [
     "maintenance.digests.upcoming_maintenance",
     "management_information.digests.new_releases",
+    "news.digests.updated_items",
 ]
 # Sign-up limits (cache-backed): per address, and per client IP address.
 NEWSLETTER_EMAIL_INTERVAL = 10 * 60  # one confirmation email per address per 10 minutes
@@ -499,6 +520,8 @@ PUBLIC_PAGE_CHANGE_TIMERS = [
     "news.selectors.scheduled_changes",
     "maintenance.selectors.scheduled_changes",
     "management_information.selectors.scheduled_changes",
+    # Changes approved for a time (editorial.scheduling publishes them then).
+    "editorial.scheduling.scheduled_changes",
 ]
 # What `manage.py load_demo_content` loads, in order: {what: the app's loader,
 # which creates or updates its demo rows and returns (created, total)}.

@@ -5,6 +5,7 @@ from django.views.generic import TemplateView
 
 from common.page_cache import public_page
 from common.sitemaps import SITEMAP_KEY, NamedPagesSitemap, sitemap_index
+from editorial.views import SharedPreviewView
 from maintenance.sitemaps import sitemaps as maintenance_sitemaps
 from maintenance.views import maintenance_calendar
 from management_information.sitemaps import sitemaps as management_information_sitemaps
@@ -67,6 +68,8 @@ urlpatterns = [
     # A template, for the site's address in printed links (templates/print.css).
     path("print.css", public_template("print.css", "text/css"), name="print-stylesheet"),
     path("healthz/", views.healthz, name="healthz"),
+    # A Publisher's preview link for reviewers without an account (never cached).
+    path("preview/<str:token>/", SharedPreviewView.as_view(), name="shared-preview"),
     # Browsers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", views.favicon),
     # Editor images. WhiteNoise serves only static files; uploads are few and

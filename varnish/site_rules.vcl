@@ -79,7 +79,7 @@ sub site_pages {
         set req.url = regsuball(req.url, "(?<=[?&])(?!(?:p)=)[^&]*(?:&|$)", "");
     } elsif (req.url ~ "^/(?:robots\.txt(?:\?|$)|print\.css(?:\?|$))") {
         set req.url = regsub(req.url, "\?.*$", "");
-    } elsif (req.url ~ "^/(?:healthz/(?:\?|$)|favicon\.ico(?:\?|$))") {
+    } elsif (req.url ~ "^/(?:healthz/(?:\?|$)|preview/(?:[^/]+)/(?:\?|$)|favicon\.ico(?:\?|$))") {
         return (pass);
     } elsif (req.url ~ "^/(?:media/editor/(?:.+)(?:\?|$)|(?:[-a-zA-Z0-9_]+)/(?:\?|$))") {
         set req.url = regsub(req.url, "\?.*$", "");

@@ -49,6 +49,7 @@ def test_editor_proposes_publisher_publishes(page, context, browser, live_server
     page.keyboard.press("Control+End")
     page.keyboard.press("Enter")
     page.keyboard.type("Services return at 06:00.")
+    page.get_by_role("radio", name="Minor", exact=False).check()  # it is online: asked
     page.get_by_label("Note about this change").fill("Added the return time")
     page.get_by_role("button", name="Submit for review").click()
     expect(page.locator(".messagelist")).to_contain_text("submitted for review")

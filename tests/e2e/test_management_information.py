@@ -108,8 +108,8 @@ def test_the_dashboards_figures_are_accessible(page, live_server, demo):
     page.fill("#id_password", "a-long-password-9")
     page.click("input[type=submit]")
     page.goto("/admin/")
-    assert page.locator("#figures figure.chart").count() == 3
-    assert serious(page, context="#figures") == []
+    assert page.locator("#dashboard figure.chart").count() == 3
+    assert serious(page, context="#dashboard") == []
     # Its table takes the keyboard focus, so it can be scrolled without a mouse.
-    page.locator("#figures .chart__table").first.focus()
+    page.locator("#dashboard .chart__table").first.focus()
     assert page.evaluate("document.activeElement.getAttribute('role')") == "region"

@@ -63,6 +63,7 @@ def change_data(item, **overrides):
         "expires_at_0": local(item.expires_at)[0] if item.expires_at else "",
         "expires_at_1": local(item.expires_at)[1] if item.expires_at else "",
         "revision_message": "",
+        "change_kind": "minor",  # asked when the item is online
         "documents-TOTAL_FORMS": "0",
         "documents-INITIAL_FORMS": "0",
         "documents-MIN_NUM_FORMS": "0",

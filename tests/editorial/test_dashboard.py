@@ -69,7 +69,7 @@ def test_review_pages_make_a_fixed_number_of_queries(
     client.post(change_url(live_item), {**change_data(live_item, title="T"), "_submit": "1"})
     client.force_login(publisher)
     base = f"/admin/news/newsitem/{live_item.pk}"
-    for url in [f"{base}/revisions/", f"{base}/revisions/compare/?a=1&b=6", f"{base}/review/",
-                f"{base}/revisions/6/preview/", f"{base}/change/"]:
+    for url in [f"{base}/history/", f"{base}/history/compare/?a=1&b=6", f"{base}/review/",
+                f"{base}/history/6/preview/", f"{base}/change/"]:
         with django_assert_max_num_queries(20):
             assert client.get(url).status_code == 200, url

@@ -8,8 +8,7 @@ from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from editorial import audit
-from editorial import revisions as workflow
+from editorial import audit, workflow
 from editorial.models import AuditEntry, Revision
 from news.models import Document, NewsItem
 from news.selectors import scheduled_changes
@@ -30,24 +29,24 @@ class TestRevisions:
         assert list(Revision.objects.order_by("number").values_list("number", "message")) == [
             (1, "to Second."), (2, "to Third.")
         ]
-        page = client.get(f"/admin/news/newsitem/{live_item.pk}/revisions/").text
+        page = client.get(f"/admin/news/newsitem/{live_item.pk}/history/").text
         assert "to Second." in page and "Revert to this" in page
-        compare = client.get(f"/admin/news/newsitem/{live_item.pk}/revisions/compare/?a=1&b=2")
+        compare = client.get(f"/admin/news/newsitem/{live_item.pk}/history/compare/?a=1&b=2")
         assert compare.status_code == 200
         assert "Second." in compare.text and "Third." in compare.text
         assert "(changed)" in compare.text
-        preview = client.get(f"/admin/news/newsitem/{live_item.pk}/revisions/1/preview/")
+        preview = client.get(f"/admin/news/newsitem/{live_item.pk}/history/1/preview/")
         assert "Second." in preview.text
 
         # An Editor's revert of a live item still needs review.
         client.force_login(editor)
-        client.post(f"/admin/news/newsitem/{live_item.pk}/revisions/1/revert/")
+        client.post(f"/admin/news/newsitem/{live_item.pk}/history/1/revert/")
         live_item.refresh_from_db()
         assert live_item.summary == "Third."
         assert Revision.objects.get(number=3).applied is False
         # A Publisher's revert is live at once, as a new revision.
         client.force_login(publisher)
-        client.post(f"/admin/news/newsitem/{live_item.pk}/revisions/1/revert/")
+        client.post(f"/admin/news/newsitem/{live_item.pk}/history/1/revert/")
         live_item.refresh_from_db()
         assert live_item.summary == "Second."
         assert Revision.objects.get(number=4).applied
@@ -55,11 +54,11 @@ class TestRevisions:
 
     def test_revert_needs_post_and_change_rights(self, client, editor, live_item):
         client.force_login(editor)
-        url = f"/admin/news/newsitem/{live_item.pk}/revisions/1/revert/"
-        assert client.get(url).status_code in (403, 404)
+        url = f"/admin/news/newsitem/{live_item.pk}/history/1/revert/"
+        assert client.get(url).status_code == 405  # POST only
         viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
         client.force_login(viewer)
-        assert client.get(f"/admin/news/newsitem/{live_item.pk}/revisions/").status_code == 403
+        assert client.get(f"/admin/news/newsitem/{live_item.pk}/history/").status_code == 403
 
 
 class TestExpiry:
@@ -253,7 +252,40 @@ def test_previewing_an_earlier_revision_shows_its_documents(client, publisher, l
     document.refresh_from_db()
     assert document.title == "Insurer Index v226 (corrected)"
     first, latest = Revision.objects.for_object(live_item).order_by("number")
-    base = f"/admin/news/newsitem/{live_item.pk}/revisions"
+    base = f"/admin/news/newsitem/{live_item.pk}/history"
     earlier = client.get(f"{base}/{first.number}/preview/").text
     assert "Insurer Index v226" in earlier and "(corrected)" not in earlier
     assert "Insurer Index v226 (corrected)" in client.get(f"{base}/{latest.number}/preview/").text
+
+
+def test_djangos_history_button_shows_the_revisions(client, publisher, live_item):
+    client.force_login(publisher)
+    client.post(change_url(live_item), change_data(live_item, summary="Second.",
+                                                   revision_message="A clearer summary"))
+    page = client.get(change_url(live_item)).text
+    history = f"/admin/news/newsitem/{live_item.pk}/history/"
+    assert f'href="{history}" class="historylink"' in page
+    response = client.get(history)
+    assert "A clearer summary" in response.text and "Compare the chosen revisions" in response.text
+    assert "Revert to this" not in response.text  # the only revision is the live one
+
+
+def test_a_refused_log_in_of_a_locked_account_adds_no_audit_entry(client, editor, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT + 3):
+        client.post("/admin/login/?next=/admin/", {"username": "edna", "password": "wrong"})
+    assert AuditEntry.objects.filter(action="lockout", actor_name="edna").count() == 1
+
+
+def test_the_csv_export_neutralises_every_formula_start(client, publisher):
+    for text in ["=1+1", "+1", "-1", "@SUM(A1)", "\tTAB", "\rCR"]:
+        AuditEntry.objects.create(action="publish", object_repr=text)
+    client.force_login(publisher)
+    response = client.post("/admin/editorial/auditentry/", {
+        "action": "export_csv",
+        "_selected_action": list(AuditEntry.objects.values_list("pk", flat=True))})
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    cells = [row[audit.CSV_COLUMNS.index("what")] for row in rows[1:]]
+    assert sorted(cells) == sorted(["'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tTAB", "'\rCR"])

@@ -68,6 +68,10 @@ def test_an_editors_change_to_a_live_notice_waits_for_a_publisher(
     client.force_login(publisher)
     review = f"/admin/maintenance/maintenancenotice/{live_notice.pk}/review/"
     assert "all weekend" in client.get(review).text
+    proposal = Revision.objects.get(state="submitted")
+    notice_url = f"/admin/maintenance/maintenancenotice/{live_notice.pk}"
+    preview = client.get(f"{notice_url}/history/{proposal.number}/preview/")
+    assert "Portal offline all weekend" in preview.text  # the public page's template
     with django_capture_on_commit_callbacks(execute=True):
         client.post(review, {"decision": "publish"})
     live_notice.refresh_from_db()
@@ -86,3 +90,32 @@ def test_an_editors_change_to_a_live_standing_page_waits_for_a_publisher(
     assert "Live text." in live_page.body
     public = client.__class__().get("/privacy/").text
     assert "Proposed text." not in public
+    preview = client.get(f"/admin/pages/standingpage/{live_page.pk}/history/1/preview/")
+    assert "Proposed text." in preview.text and preview["X-Robots-Tag"] == "noindex, nofollow"
+
+
+def test_editors_can_open_and_add_standing_pages(client, editor, live_page):
+    """The address (slug) is the Publishers'; the form must not try to fill it in."""
+    client.force_login(editor)
+    assert client.get(f"/admin/pages/standingpage/{live_page.pk}/change/").status_code == 200
+    assert client.get("/admin/pages/standingpage/add/").status_code == 200
+    response = client.post("/admin/pages/standingpage/add/", {
+        "title": "Cookies explained", "summary": "S", "body": "<p>B</p>"})
+    assert response.status_code == 302
+    page = StandingPage.objects.get(title="Cookies explained")
+    assert (page.slug, page.status) == ("cookies-explained", "draft")
+
+
+def test_the_dashboard_links_each_change_to_its_own_kind(client, editor, publisher, live_page,
+                                                         live_notice):
+    client.force_login(editor)
+    client.post(f"/admin/pages/standingpage/{live_page.pk}/change/", {
+        "title": live_page.title, "summary": live_page.summary, "body": "<p>Proposed.</p>",
+        "_submit": "1"})
+    client.post(f"/admin/maintenance/maintenancenotice/{live_notice.pk}/change/",
+                notice_form(live_notice, title="Longer window", _submit="1"))
+    client.force_login(publisher)
+    page = client.get("/admin/").text
+    assert f"/admin/pages/standingpage/{live_page.pk}/review/" in page
+    assert f"/admin/maintenance/maintenancenotice/{live_notice.pk}/review/" in page
+    assert "/admin/news/newsitem/" not in page.split("Waiting for review")[1].split("</ul>")[0]

@@ -44,7 +44,7 @@ class TestEditorsEditLiveItems:
         assert "The new body." not in public_text(anonymous, live_item)
         assert feed_summaries(anonymous) == ["The live summary."]
         pending = Revision.objects.get(applied=False)
-        assert pending.state == Revision.State.PENDING
+        assert pending.state == Revision.State.UNSUBMITTED
         assert pending.content["summary"] == "The new summary."
         assert pending.message == "Fixed the summary"
 
@@ -52,7 +52,7 @@ class TestEditorsEditLiveItems:
         page = client.get(change_url(live_item)).text
         assert "Changes saved but not yet submitted for review" in page
         assert "The new summary." in page
-        preview = client.get(f"/admin/news/newsitem/{live_item.pk}/revisions/"
+        preview = client.get(f"/admin/news/newsitem/{live_item.pk}/history/"
                              f"{pending.number}/preview/")
         assert "The new body." in preview.text and "noindex" in preview["X-Robots-Tag"]
 
@@ -75,6 +75,8 @@ class TestEditorsEditLiveItems:
         client.force_login(publisher)
         review = client.get(review_url)
         assert review.status_code == 200
+        assert 'name="decision" value="publish"' in review.text
+        assert "Confirm decision" in review.text
         assert "<del>The live body.</del>" in review.text
         assert "<ins>The new body.</ins>" in review.text
         assert "&lt;p&gt;" not in review.text
@@ -164,9 +166,9 @@ class TestEditorsEditLiveItems:
         assert doc.get_absolute_url() in public and "Index v231" in public
 
         # The pending revision's preview lists its documents, not the live ones.
-        pending = Revision.objects.for_object(live_item).pending().get()
+        pending = Revision.objects.for_object(live_item).unpublished_changes().get()
         preview = client.get(
-            f"/admin/news/newsitem/{live_item.pk}/revisions/{pending.number}/preview/"
+            f"/admin/news/newsitem/{live_item.pk}/history/{pending.number}/preview/"
         ).text
         assert "Index v232" in preview and "New: downloadable once published" in preview
         assert "Index v231" not in preview and doc.get_absolute_url() not in preview
@@ -273,8 +275,8 @@ class TestPublishers:
         assert "going live at" in client.get(change_url(live_item)).text
         assert "Approved changes going live later" in client.get("/admin/").text
 
-        from editorial.revisions import publish_due
         from editorial.tasks import publish_due_revisions
+        from editorial.workflow import publish_due
 
         assert publish_due(now=at - datetime.timedelta(minutes=2)) == 0
         live_item.refresh_from_db()

@@ -285,3 +285,59 @@ def test_every_public_form_survives_hostile_fields(content):
     for query in ["x" * 10_000, "%00", "a%00b", "%E0%A4%A", "<script>", "' OR 1=1 --"]:
         tally.send(client, "GET", f"/news/search/?q={query}")
     tally.report(f"hostile form fields, {len(forms)} public forms")
+
+
+# ------------------------------------------------------------------ admin lookups
+
+def changelist_attacks():
+    """(changelist URL, query) for every admin list's date drill-down and filters."""
+    from django.contrib import admin
+
+    for model in apps.get_models():
+        if not admin.site.is_registered(model):
+            continue
+        model_admin = admin.site.get_model_admin(model)
+        url = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+        if model_admin.date_hierarchy:
+            part = model_admin.date_hierarchy
+            yield url, f"{part}__year={HOSTILE['huge']}"
+            yield url, f"{part}__year=2020&{part}__month={HOSTILE['nul']}"
+            yield url, f"{part}__year=-1"
+        for name in model_admin.list_filter:
+            if isinstance(name, str):
+                yield url, f"{name}__exact={HOSTILE['nul']}"
+                yield url, f"{name}={HOSTILE['nul-inside']}"
+
+
+def test_bad_filter_values_get_a_4xx_from_every_admin_list():
+    """?date__year=99999999999999999999 and ?status__exact=%00 were 500s."""
+    client = hostile_client(User.objects.create_superuser("admin", password="pw"))
+    attacks = list(changelist_attacks())
+    assert len(attacks) > 20, attacks
+    answers = {f"{url}?{query}": client.get(f"{url}?{query}").status_code
+               for url, query in attacks}
+    assert {answer for answer in answers.values() if not 400 <= answer < 500} == set(), answers
+    # A plausible filter still works.
+    plausible = "/admin/news/newsitem/?date__year=2020&status__exact=published"
+    assert client.get(plausible).status_code == 200
+
+
+def test_a_forged_formset_size_is_refused_at_once(make_item):
+    """documents-TOTAL_FORMS=3000 held a worker for 30 s building forms."""
+    import time
+
+    from tests.editorial.conftest import change_data
+    from tests.helpers import member_of
+
+    item = make_item(status="draft")
+    client = hostile_client(member_of("Editors"))
+    before = snapshot()
+    started = time.monotonic()
+    response = client.post(f"/admin/news/newsitem/{item.pk}/change/", change_data(
+        item, **{"documents-TOTAL_FORMS": "3000"}))
+    assert response.status_code == 400
+    assert time.monotonic() - started < 2
+    assert snapshot() == before
+    # The honest form still saves.
+    response = client.post(f"/admin/news/newsitem/{item.pk}/change/", change_data(item))
+    assert response.status_code == 302

@@ -6,8 +6,8 @@ import icalendar
 import pytest
 from django.core.management import call_command
 
-from management_information.models import Figure, Release
 from management_information import surrogate_keys
+from management_information.models import Figure, Release
 from management_information.selectors import scheduled_changes
 from news.models import NewsItem
 from tests.helpers import at, london

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
-from management_information.templatetags.staff_figures import staff_figures
+from editorial.templatetags.editorial_dashboard import editorial_dashboard
 from tests.helpers import require
 
 from .helpers import a_sent_digest
@@ -67,8 +67,9 @@ def test_the_pages_and_the_dashboard_figures_are_valid_html(client, tmp_path):
         files[-1].write_bytes(response.content)
     request = RequestFactory().get("/admin/")
     request.user = User.objects.create_superuser("root", password="pw")
-    context = staff_figures({"request": request})
-    figures = render_to_string("management_information/staff_figures.html", context)
+    figures = render_to_string(
+        "editorial/dashboard.html", editorial_dashboard({"request": request}), request=request
+    )
     assert figures.count("<figure") == 3
     files.append(tmp_path / "figures.html")
     files[-1].write_text(DOCUMENT.format(figures), encoding="utf-8")
