@@ -17,7 +17,7 @@ from .conftest import change_url
 pytestmark = pytest.mark.django_db
 
 LISTS = ["/", "/news/", "/news/2020/", "/news/category/update/", "/news/feed/",
-         "/news/feed/atom/", "/sitemap.xml", "/news/search/?q=Insurer"]
+         "/news/feed/atom/", "/sitemap-items.xml", "/news/search/?q=Insurer"]
 
 
 def withdraw_url(item):

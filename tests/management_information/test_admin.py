@@ -326,7 +326,7 @@ def test_an_editors_change_to_a_published_release_waits_and_can_be_previewed(
     assert response.status_code == 302
     public_release.refresh_from_db()
     assert public_release.notes == ""  # the live release is unchanged
-    preview = client.get(f"{ADMIN}{public_release.pk}/revisions/1/preview/")
+    preview = client.get(f"{ADMIN}{public_release.pk}/history/1/preview/")
     assert preview.status_code == 200
     assert "A new way of counting." in preview.text and "Preview of revision 1" in preview.text
     assert "RTA claims notified" in preview.text  # the figures, drawn as the public page does

@@ -306,8 +306,9 @@ class TestSending:
         digest = periods.forced_digest("weekly")
         with mock.patch.object(tasks, "start_sending"):
             digests.build(digest.pk)
-        # A claim, the digest, the rows, topics, items, then one UPDATE per message.
-        with django_assert_max_num_queries(12 + 30):
+        # A claim, the digest, the rows, topics, items, updated items, then one
+        # UPDATE per message.
+        with django_assert_max_num_queries(13 + 30):
             sent, _, _ = sending.send_chunk(digest.pk)
         assert sent == 30
 
