@@ -76,6 +76,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that the session and auth middleware's queries are watched too.
+    "common.guards.DatabaseDeadlineMiddleware",
     # Public pages carry no secret, so compressing them is safe (no BREACH).
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -143,7 +145,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend that stops trying a database that did not answer
+    # (common.database): a frozen PostgreSQL means a 503 page, not a hang.
+    DATABASES["default"]["ENGINE"] = "common.postgresql"
+if DATABASES["default"]["ENGINE"] == "common.postgresql" and env_bool(
     "DATABASE_PREPARED_STATEMENTS", True
 ):
     # Bind parameters on the server and prepare each query after its second use,
@@ -155,12 +161,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         prepare_threshold=2,
         options="-c plan_cache_mode=force_generic_plan",
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "common.postgresql":
     # A database that is down or frozen costs a visitor seconds, not minutes:
     # the request gets the 503 page (common.guards) and the next one retries.
+    # connect_timeout ends new connection attempts only (whole seconds, at
+    # least 2); a reused connection is watched from the client side.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
     )
+# A statement of a web request that has had no answer for this long is cut off
+# by the client (common.database; the server may be frozen), and the process
+# leaves the database alone for DATABASE_RETRY_AFTER_SECONDS after a timeout.
+DATABASE_QUERY_TIMEOUT = float(os.environ.get("DATABASE_QUERY_TIMEOUT", 3))
+DATABASE_RETRY_AFTER_SECONDS = float(os.environ.get("DATABASE_RETRY_AFTER_SECONDS", 5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")

@@ -175,6 +175,23 @@ class PostgresServer:
     def url(self, name):
         return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
 
+    def processes(self):
+        """The postmaster and every process it started."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = subprocess.run(
+            ["pgrep", "-P", str(postmaster)], capture_output=True, text=True
+        ).stdout.split()
+        return [postmaster, *map(int, children)]
+
+    def freeze(self):
+        """SIGSTOP the whole cluster: connections stay open, nothing answers."""
+        for pid in self.processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self):
+        for pid in self.processes():
+            os.kill(pid, signal.SIGCONT)
+
     def create_database(self, name):
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
 
