@@ -227,6 +227,28 @@ STORAGES = {
     },
 }
 
+# Uploads (documents, editor images) in S3-compatible object storage when
+# MEDIA_S3_BUCKET is set, so that every web replica sees every file; boto3
+# reads the credentials and region from the standard AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY and AWS_DEFAULT_REGION (or the machine's role). The
+# bucket stays private: the site serves every file itself (common.storage).
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL") or None,
+            # Path-style addresses work with every S3 server (SeaweedFS, MinIO).
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own: private
+            "querystring_auth": True,  # any URL made for an object is signed...
+            "querystring_expire": 60,  # ...and short-lived
+            "file_overwrite": False,  # an existing name gets a new one, never new content
+        },
+    }
+
 # Uploads larger than this are refused by the form validators, not just streamed
 # to disk; Django's own limits guard the request body.
 DOCUMENT_MAX_UPLOAD_SIZE = int(os.environ.get("DOCUMENT_MAX_UPLOAD_SIZE", 20 * 1024 * 1024))
