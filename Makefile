@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 # The interpreter comes from .python-version (pyenv resolves "3.12" to the newest 3.12.x).
 BASE_PYTHON ?= $(shell pyenv which python 2>/dev/null || command -v python$$(cat .python-version) || echo python3)
 PORT ?= 8000
+HTTP_PORT ?=
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 help:  ## list the targets
@@ -56,6 +57,9 @@ test-clock: install  ## the date-sensitive tests at fixed instants of the week, 
 			--now=$$now $(CLOCK_TESTS) $(PYTEST_ARGS); \
 	done
 
+run-production: install  ## the production topology on loopback: HTTPS on $(PORT), HTTP on $(PORT)+1
+	PORT=$(PORT) HTTP_PORT=$(HTTP_PORT) $(BIN)/python -m deploy.run_production
+
 lint: install  ## ruff and Django's checks
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py check
@@ -70,4 +74,4 @@ bench: install  ## news pages against a constant page (needs PostgreSQL and Redi
 bench-newsletter: install  ## a digest to 10,000 and 100,000 subscribers against raw smtplib
 	$(BIN)/python bench/newsletter_digest.py
 
-.PHONY: help install run run-cached test test-fast test-clock lint worker bench bench-newsletter
+.PHONY: help install run run-cached run-production test test-fast test-clock lint worker bench bench-newsletter

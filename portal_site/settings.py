@@ -327,6 +327,16 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {}
+if CELERY_BROKER_URL:
+    # Beat on two machines, one active (celery-redbeat): the schedule lives in
+    # Redis behind a lock the active beat renews on every tick (at most
+    # CELERY_BEAT_MAX_LOOP_INTERVAL apart); a standby beat takes the lock, and
+    # the schedule with each task's last run, once it has not been renewed for
+    # BEAT_LOCK_TIMEOUT seconds. One beat sends each task once.
+    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+    CELERY_REDBEAT_LOCK_TIMEOUT = int(os.environ.get("BEAT_LOCK_TIMEOUT", 30))
+    CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 # Newsletter (newsletter/). Digest times are DigestSchedule rows edited in admin;
 # one static beat entry checks every few minutes which digests are due.
 NEWSLETTER_BEAT_SECONDS = int(os.environ.get("NEWSLETTER_BEAT_SECONDS", 120))
