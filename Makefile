@@ -74,4 +74,8 @@ bench: install  ## news pages against a constant page (needs PostgreSQL and Redi
 bench-newsletter: install  ## a digest to 10,000 and 100,000 subscribers against raw smtplib
 	$(BIN)/python bench/newsletter_digest.py
 
-.PHONY: help install run run-cached run-production test test-fast test-clock lint worker bench bench-newsletter
+bench-purges: install  ## targeted purges against purging everything, through Varnish
+	$(BIN)/python bench/purges.py
+
+.PHONY: help install run run-cached run-production test test-fast test-clock lint worker bench \
+	bench-newsletter bench-purges

@@ -76,3 +76,15 @@ def load_items(count, years, texts):
                     batch = []
         NewsItem.objects.bulk_create(batch)
     return first_year
+
+
+def holds_items(count):
+    """Whether the benchmark's database already holds `count` items (--keep-data)."""
+    from django.db import DatabaseError
+
+    from news.models import NewsItem
+
+    try:
+        return NewsItem.objects.count() >= count
+    except DatabaseError:
+        return False

@@ -32,6 +32,7 @@ number of its own: the benchmark empties it), Debian's varnish, nginx and wrk
 import argparse
 import contextlib
 import datetime
+import glob
 import gzip
 import http.client
 import os
@@ -235,19 +236,38 @@ def returning_visitor(port):
     return f"csrftoken={jar['csrftoken']}; cookie_consent={jar['cookie_consent']}"
 
 
-def apt_install(command, package):
-    sbin = f"/usr/sbin/{command}"
-    path = shutil.which(command) or (sbin if os.path.exists(sbin) else None)
-    if path is None and os.geteuid() == 0 and shutil.which("apt-get"):
+def apt_get(package):
+    """Install a Debian package, when this process may."""
+    if os.geteuid() == 0 and shutil.which("apt-get"):
         print(f"bench: installing Debian's {package} with apt-get")
         quiet = {"stdout": subprocess.DEVNULL, "stdin": subprocess.DEVNULL}
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, **quiet)
         subprocess.run(["apt-get", "install", "-y", "-qq", package], env=env, check=False, **quiet)
+
+
+def apt_install(command, package):
+    sbin = f"/usr/sbin/{command}"
+    path = shutil.which(command) or (sbin if os.path.exists(sbin) else None)
+    if path is None:
+        apt_get(package)
         path = shutil.which(command) or sbin
     if path is None or not os.path.exists(path):
         sys.exit(f"bench: {package} is not installed and could not be installed")
     return path
+
+
+XKEY = "/usr/lib/*/varnish/vmods/libvmod_xkey.so"
+
+
+def varnishd_with_xkey():
+    """varnishd and varnish-modules' xkey, which default.vcl imports."""
+    varnishd = apt_install("varnishd", "varnish")
+    if not glob.glob(XKEY):
+        apt_get("varnish-modules")
+    if not glob.glob(XKEY):
+        sys.exit("bench: varnish-modules (xkey) is not installed and could not be installed")
+    return varnishd
 
 
 def wait_for(port, path="/robots.txt"):
@@ -264,11 +284,11 @@ def wait_for(port, path="/robots.txt"):
 @contextlib.contextmanager
 def varnish(backend_port, workdir):
     """Debian's varnishd with the repository's VCL in front of `backend_port`."""
-    varnishd = apt_install("varnishd", "varnish")
+    varnishd = varnishd_with_xkey()
     port = free_port()
     (workdir / "backend.vcl").write_text(
         f'backend default {{ .host = "127.0.0.1"; .port = "{backend_port}"; '
-        '.probe = { .url = "/robots.txt"; .interval = 2s; .window = 3; .threshold = 2; '
+        '.probe = { .url = "/healthz/"; .interval = 2s; .window = 3; .threshold = 2; '
         '.initial = 2; } }\nacl purgers { "127.0.0.1"; }\n'
     )
     process = subprocess.Popen(
@@ -359,12 +379,8 @@ def find_wrk(choice):
     if choice == "python":
         return None
     wrk = shutil.which("wrk")
-    if wrk is None and choice in ("auto", "wrk") and os.geteuid() == 0 and shutil.which("apt-get"):
-        print("bench: installing Debian's wrk with apt-get")
-        quiet = {"stdout": subprocess.DEVNULL, "stdin": subprocess.DEVNULL}
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, **quiet)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], env=env, check=False, **quiet)
+    if wrk is None and choice in ("auto", "wrk"):
+        apt_get("wrk")
         wrk = shutil.which("wrk")
     if wrk is None and choice == "wrk":
         sys.exit("bench: wrk is not installed and could not be installed")
@@ -501,7 +517,7 @@ def freshness(port, year_path):
     results = {}
     get(port, year_path)  # cached
     published = time.time()
-    NewsItem.objects.create(  # post_save: a new generation and a BAN, as from admin
+    NewsItem.objects.create(  # post_save: purges its pages by key, as from admin
         title="Bench: published now", category=Category.objects.first(),
         date=datetime.date(year, 12, 31), archive_year=year, summary="Published now.",
         status=NewsItem.Status.PUBLISHED, published_at=timezone.now(),
@@ -527,7 +543,7 @@ def main():
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
     env = base_environment(database_url)
 
-    # This process shares the servers' Redis, so that its saves end their cache generation.
+    # This process shares the servers' Redis, so that its saves purge their page cache.
     os.environ.clear()
     os.environ.update(env, REDIS_URL=redis_url, CELERY_BROKER_URL="")
     import django
@@ -543,7 +559,7 @@ def main():
     from portal_site.celery import app as celery_app
 
     celery_app.conf.task_always_eager = True  # this process purges in-process
-    if not (args.keep_data and _holds_items(args.items)):
+    if not (args.keep_data and common.holds_items(args.items)):
         recreate_database(database_url)
         call_command("migrate", verbosity=0)
         load_items(args.items, args.years)
@@ -674,17 +690,6 @@ def main():
         return 1
     print("bench: every target met")
     return 0
-
-
-def _holds_items(count):
-    from django.db import DatabaseError
-
-    from news.models import NewsItem
-
-    try:
-        return NewsItem.objects.count() >= count
-    except DatabaseError:
-        return False
 
 
 if __name__ == "__main__":

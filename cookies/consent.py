@@ -27,6 +27,8 @@ from .models import ConsentPolicy, ConsentRecord, CookieCategory, CookieDeclarat
 SALT = "cookies.consent"
 POLICY_CACHE_KEY = "cookies:policy"
 POLICY_CACHE_SECONDS = 300
+# The surrogate key of every page carrying the banner (common.page_cache).
+POLICY_KEY = "cookies-policy"
 MAX_COOKIE_LENGTH = 1024
 # After saving on the cookies page (a form), that page shows a confirmation once.
 FLASH_COOKIE = "cookie_consent_saved"

@@ -1,9 +1,9 @@
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from common import page_cache
+from common.page_cache import purge
 
-from .consent import forget_policy
+from .consent import POLICY_KEY, forget_policy
 from .models import ConsentPolicy, CookieCategory, CookieDeclaration
 
 
@@ -13,4 +13,4 @@ from .models import ConsentPolicy, CookieCategory, CookieDeclaration
 def policy_changed(sender, **kwargs):
     """The banner, the cookies page and cached pages reflect the new policy."""
     forget_policy()
-    page_cache.invalidate()
+    purge(POLICY_KEY)

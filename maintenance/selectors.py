@@ -2,9 +2,10 @@
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.utils import timezone
 
+from . import surrogate_keys
 from .models import MaintenanceNotice
 
 BANNER_CACHE_KEY = "maintenance:banner-notices"
@@ -47,17 +48,26 @@ def forget_banner_notices():
     transaction.on_commit(lambda: cache.delete(BANNER_CACHE_KEY))
 
 
-def seconds_until_next_change():
-    """Seconds until a banner appears or disappears, or a window starts or ends
-    (which moves it on /maintenance/), or None: in settings.PUBLIC_PAGE_CHANGE_TIMERS."""
-    now = timezone.now()
-    moments = MaintenanceNotice.objects.published().aggregate(
-        banner=Min("banner_from", filter=Q(banner_from__gt=now, cancelled=False)),
-        start=Min("starts_at", filter=Q(starts_at__gt=now)),
-        end=Min("ends_at", filter=Q(ends_at__gt=now)),
+def scheduled_changes(start, end):
+    """(moment, surrogate keys) of each banner appearing or disappearing and
+    each window starting or ending (which moves it on /maintenance/) in
+    (start, end]: settings.PUBLIC_PAGE_CHANGE_TIMERS (common.page_cache)."""
+    changes = []
+    due = MaintenanceNotice.objects.published().filter(
+        Q(banner_from__gt=start, banner_from__lte=end)
+        | Q(starts_at__gt=start, starts_at__lte=end)
+        | Q(ends_at__gt=start, ends_at__lte=end)
     )
-    future = [moment for moment in moments.values() if moment is not None]
-    return (min(future) - now).total_seconds() if future else None
+    for notice in due.only("cancelled", "banner_from", "starts_at", "ends_at"):
+        listed = {surrogate_keys.NOTICES, surrogate_keys.notice(notice.pk)}
+        banner = set() if notice.cancelled else {surrogate_keys.BANNER}
+        for moment, keys in [
+            (notice.banner_from, banner), (notice.starts_at, listed | banner),
+            (notice.ends_at, listed | banner),
+        ]:
+            if keys and start < moment <= end:
+                changes.append((moment, keys))
+    return changes
 
 
 def announced_since(since, now=None):

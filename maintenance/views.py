@@ -6,8 +6,10 @@ from django.utils.decorators import method_decorator
 from django.views.generic import DetailView, TemplateView
 
 from common.metadata import page_meta
-from common.page_cache import public_page
+from common.page_cache import add_keys, public_page
+from news import surrogate_keys as news_keys
 
+from . import surrogate_keys as keys
 from .ical import calendar
 from .models import MaintenanceNotice
 from .wording import unavailability
@@ -23,7 +25,12 @@ def published_notices():
     return MaintenanceNotice.objects.published().select_related("item")
 
 
-@method_decorator(public_page, name="dispatch")
+def announcements(notices):
+    """The keys of the news items announcing `notices` (their titles are shown)."""
+    return {news_keys.item(notice.item_id) for notice in notices if notice.item_id}
+
+
+@method_decorator(public_page(keys=[keys.NOTICES]), name="dispatch")
 class MaintenanceListView(TemplateView):
     """Upcoming windows, soonest first, then the most recent past ones."""
 
@@ -36,12 +43,11 @@ class MaintenanceListView(TemplateView):
             f"When {settings.SITE_NAME} services will be unavailable for planned maintenance.",
             breadcrumbs=LIST_TRAIL,
         )
+        upcoming = list(published_notices().upcoming(now))
+        past = list(published_notices().past(now)[:PAST_COUNT])
+        add_keys(self.request, *announcements(upcoming + past))
         return super().get_context_data(
-            meta=meta,
-            now=now,
-            upcoming=published_notices().upcoming(now),
-            past=published_notices().past(now)[:PAST_COUNT],
-            **kwargs,
+            meta=meta, now=now, upcoming=upcoming, past=past, **kwargs
         )
 
 
@@ -55,6 +61,7 @@ class MaintenanceNoticeView(DetailView):
 
     def get_context_data(self, **kwargs):
         notice = self.object
+        add_keys(self.request, keys.notice(notice.pk), *announcements([notice]))
         meta = page_meta(
             notice.title,
             unavailability(notice),
@@ -63,7 +70,7 @@ class MaintenanceNoticeView(DetailView):
         return super().get_context_data(meta=meta, **kwargs)
 
 
-@public_page
+@public_page(keys=[keys.NOTICES])
 def maintenance_calendar(request):
     notices = MaintenanceNotice.objects.published().order_by("starts_at", "pk")
     response = HttpResponse(calendar(notices), content_type="text/calendar; charset=utf-8")

@@ -14,9 +14,10 @@ from django.utils.decorators import method_decorator
 from django.views.generic import DetailView
 
 from common.metadata import page_meta
-from common.page_cache import public_page
+from common.page_cache import add_keys, has_session, public_page
 from common.storage import RandomNameStorage
 
+from . import surrogate_keys as keys
 from .models import Document, DocumentSeries
 
 # Spreadsheets and Word files are saved, not opened in the browser.
@@ -29,8 +30,8 @@ CONTENT_TYPES = {
     "CSV": "text/csv",
     "PDF": "application/pdf",
 }
-# Browsers and shared caches may keep a download this long; unpublishing
-# purges the shared cache (common.page_cache.invalidate()).
+# Browsers and shared caches may keep a download this long; saving its
+# document or item purges shared caches (news-document-<id>, news-item-<id>).
 DOWNLOAD_MAX_AGE = 300
 EDITOR_IMAGE_MAX_AGE = 24 * 60 * 60
 
@@ -39,7 +40,7 @@ def _documents(request):
     """Documents the requester may download: the public's, or every one for
     staff who may preview items."""
     documents = Document.objects.select_related("series", "item")
-    if request.user.has_perm("news.view_newsitem"):
+    if has_session(request) and request.user.has_perm("news.view_newsitem"):
         return documents
     return documents.published()
 
@@ -60,18 +61,21 @@ def _file_response(request, document):
     )
     if document.item.is_public:
         patch_cache_control(response, public=True, max_age=DOWNLOAD_MAX_AGE)
+        add_keys(request, keys.document(document.pk), keys.item(document.item_id))
     else:  # a staff preview
         add_never_cache_headers(response)
         response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 
 
+@public_page(store=False)
 def download(request, pk):
     """A document that is not part of a series, by its id."""
     document = get_object_or_404(_documents(request), pk=pk, series__isnull=True)
     return _file_response(request, document)
 
 
+@public_page(store=False)
 def version(request, series, version):
     """One version of a series, at its own stable address."""
     document = get_object_or_404(_documents(request), series__slug=series, version=version)
@@ -112,9 +116,12 @@ class SeriesView(DetailView):
             series.description or f"Every version of {series.title}.",
             breadcrumbs=[("Home", reverse("home")), (series.title, series.get_absolute_url())],
         )
+        versions = list(versions)
+        add_keys(self.request, keys.series(series.pk), *(keys.item(v.item_id) for v in versions))
         return super().get_context_data(versions=versions, meta=meta, **kwargs)
 
 
+@public_page(store=False)
 def editor_image(request, name):
     """An image uploaded through CKEditor (common.storage.RandomNameStorage), at
     its random name, from the default storage (local disk or the S3 bucket).

@@ -4,12 +4,14 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
-from common.page_cache import public_page
+from common.page_cache import add_keys, public_page
 from common.site_url import absolute_url
 
+from . import surrogate_keys as keys
 from .models import Category, NewsItem
 
 FEED_LENGTH = 20
@@ -22,15 +24,16 @@ def tag_uri(item):
     return f"tag:{host},{item.created_at:%Y-%m-%d}:news-item-{item.pk}"
 
 
+@method_decorator(public_page, name="__call__")
 class CachedFeed(Feed):
     """A Feed served through the public page cache."""
-
-    def __call__(self, request, *args, **kwargs):
-        return public_page(super().__call__, query_params=())(request, *args, **kwargs)
 
 
 class LatestNewsFeed(CachedFeed):
     description_template = None
+
+    def get_object(self, request):
+        add_keys(request, keys.LATEST)
 
     def title(self):
         return f"{settings.SITE_NAME}: news and updates"
@@ -92,7 +95,9 @@ class LatestNewsAtomFeed(LatestNewsFeed):
 
 class CategoryFeed(LatestNewsFeed):
     def get_object(self, request, slug):
-        return get_object_or_404(Category, slug=slug)
+        category = get_object_or_404(Category, slug=slug)
+        add_keys(request, keys.category(category.pk), keys.category_latest(category.pk))
+        return category
 
     def title(self, category):
         return f"{settings.SITE_NAME}: {category.name}"

@@ -1,7 +1,8 @@
 """Public functions other apps use to read news (the newsletter's digests)."""
 
-from django.utils import timezone
+from django.db.models import Q
 
+from . import surrogate_keys
 from .models import Category, NewsItem
 
 
@@ -21,20 +22,18 @@ def categories():
     return Category.objects.all()
 
 
-def seconds_until_next_publication():
-    """Seconds until the next scheduled item goes live or the next live item
-    expires, or None if nothing is due to change."""
-    now = timezone.now()
+def scheduled_changes(start, end):
+    """(moment, surrogate keys) of each item going live or expiring in
+    (start, end]: settings.PUBLIC_PAGE_CHANGE_TIMERS (common.page_cache)."""
     live = NewsItem.objects.filter(status=NewsItem.Status.PUBLISHED)
-    times = [
-        live.filter(published_at__gt=now)
-        .order_by("published_at")
-        .values_list("published_at", flat=True)
-        .first(),
-        live.filter(expires_at__gt=now)
-        .order_by("expires_at")
-        .values_list("expires_at", flat=True)
-        .first(),
-    ]
-    times = [time for time in times if time is not None]
-    return (min(times) - now).total_seconds() if times else None
+    due = live.filter(
+        Q(published_at__gt=start, published_at__lte=end)
+        | Q(expires_at__gt=start, expires_at__lte=end)
+    ).values(*surrogate_keys.FIELDS)
+    changes = []
+    for state in due:
+        keys = surrogate_keys.where_listed(state)
+        for moment in (state["published_at"], state["expires_at"]):
+            if moment is not None and start < moment <= end:
+                changes.append((moment, keys))
+    return changes

@@ -10,9 +10,10 @@ from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView, RedirectView, TemplateView
 
 from common.metadata import page_meta
-from common.page_cache import has_session, public_page
+from common.page_cache import add_keys, has_session, public_page
 from common.pagination import CountlessPaginator
 
+from . import surrogate_keys as keys
 from .forms import SearchForm
 from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, OldAddress
 from .search import MAX_RESULTS, planned_for_its_words, search, with_snippets
@@ -38,7 +39,7 @@ def years_with_counts():
     )
 
 
-@method_decorator(public_page(query_params=()), name="dispatch")
+@method_decorator(public_page(keys=[keys.LATEST]), name="dispatch")
 class HomeView(TemplateView):
     template_name = "news/home.html"
 
@@ -47,7 +48,7 @@ class HomeView(TemplateView):
         return super().get_context_data(latest_items=latest, **kwargs)
 
 
-@method_decorator(public_page(query_params=()), name="dispatch")
+@method_decorator(public_page(keys=[keys.LATEST, keys.COUNTS]), name="dispatch")
 class NewsIndexView(TemplateView):
     template_name = "news/index.html"
 
@@ -56,7 +57,7 @@ class NewsIndexView(TemplateView):
         return super().get_context_data(latest_items=latest, years=years_with_counts(), **kwargs)
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(query_params=["page"]), name="dispatch")
 class YearArchiveView(ListView):
     """“News and updates <year>”: every item of one yearly archive, in the seed page's order."""
 
@@ -76,6 +77,7 @@ class YearArchiveView(ListView):
         if not context["items"]:
             raise Http404("There is no news for that year.")
         year = self.kwargs["year"]
+        add_keys(self.request, keys.year(year), *keys.listed(context["items"]))
         meta = page_meta(
             f"News and updates {year}",
             f"News and updates from {settings.SITE_NAME} in {year}.",
@@ -84,7 +86,7 @@ class YearArchiveView(ListView):
         return {**context, "year": year, "meta": meta}
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(query_params=["page"]), name="dispatch")
 class CategoryView(ListView):
     template_name = "news/category.html"
     context_object_name = "items"
@@ -97,15 +99,20 @@ class CategoryView(ListView):
 
     def get_context_data(self, **kwargs):
         category = self.category
+        context = super().get_context_data(**kwargs)
+        add_keys(
+            self.request, keys.category(category.pk), keys.category_items(category.pk),
+            *keys.listed(context["items"]),
+        )
         meta = page_meta(
             f"{category.name}: news and updates",
             category.description or f"{category.name} news from {settings.SITE_NAME}.",
             breadcrumbs=[*CATEGORIES_TRAIL, (category.name, category.get_absolute_url())],
         )
-        return super().get_context_data(category=category, meta=meta, **kwargs)
+        return {**context, "category": category, "meta": meta}
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(public_page(keys=[keys.CATEGORIES, keys.COUNTS]), name="dispatch")
 class CategoryIndexView(TemplateView):
     """/news/category/: every category with its description and number of items."""
 
@@ -120,7 +127,7 @@ class CategoryIndexView(TemplateView):
         return super().get_context_data(categories=categories_with_counts(), meta=meta, **kwargs)
 
 
-@method_decorator(public_page(query_params=()), name="dispatch")
+@method_decorator(public_page, name="dispatch")
 class NewsItemView(DetailView):
     """One item. Staff who may view items also see drafts and scheduled items (previews)."""
 
@@ -156,11 +163,13 @@ class NewsItemView(DetailView):
             )
             if old is None or not (old.item.is_public or self.can_preview()):
                 raise
+            add_keys(request, keys.item(old.item_id))
             return redirect(old.item, permanent=True)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         item = self.object
+        add_keys(self.request, keys.item(item.pk), keys.category(item.category_id))
         context["is_preview"] = not item.is_public
         context["meta"] = page_meta(
             item.title,
@@ -193,7 +202,11 @@ class NewsItemView(DetailView):
 
 # Any query is a page: keep searches out of the application's own cache.
 @method_decorator(
-    public_page(query_params=("q", "page", "category", "year"), store=False), name="dispatch"
+    public_page(
+        query_params=["q", "page", "category", "year"], store=False,
+        keys=[keys.SEARCH, keys.CATEGORIES],
+    ),
+    name="dispatch",
 )
 class SearchView(ListView):
     template_name = "news/search.html"

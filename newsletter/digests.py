@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
-from common import page_cache
+from common.page_cache import NOT_FOUND_KEY, purge
 from news.selectors import published_since
 
+from . import surrogate_keys
 from .digest_content import extra_sections
 from .models import Delivery, Digest, Subscriber
 
@@ -87,7 +88,7 @@ def build(digest_id):
         digest.recipients = count
         digest.save(update_fields=["status", "finished_at", "recipients", "since"])
         if count:
-            page_cache.invalidate()  # the archive gains a digest
+            purge(surrogate_keys.ARCHIVE, NOT_FOUND_KEY)  # the archive gains a digest
     return count
 
 

@@ -8,10 +8,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
-from common.page_cache import public_page
+from common.page_cache import add_keys, public_page
+from news import surrogate_keys as news_keys
 from news.models import Category
 
-from . import ratelimit, services, tasks, tokens
+from . import ratelimit, services, surrogate_keys, tasks, tokens
 from .digest_content import extra_sections, item_context, web_items
 from .forms import PreferencesForm, SignupForm
 from .models import (
@@ -240,7 +241,9 @@ class UnsubscribeView(View):
         return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber})
 
 
-@method_decorator(public_page, name="dispatch")
+@method_decorator(
+    public_page(query_params=["page"], keys=[surrogate_keys.ARCHIVE]), name="dispatch"
+)
 class ArchiveView(ListView):
     """Past digests, newest first: the same page for everyone."""
 
@@ -260,7 +263,12 @@ class DigestWebVersionView(DetailView):
     context_object_name = "digest"
 
     def get_context_data(self, **kwargs):
-        items = [item_context(item) for item in reversed(list(web_items(self.object)))]
+        shown = list(web_items(self.object))
+        add_keys(
+            self.request, surrogate_keys.digest(self.object.pk),
+            *(news_keys.item(item.pk) for item in shown),
+        )
+        items = [item_context(item) for item in reversed(shown)]
         return super().get_context_data(
             items=items, sections=extra_sections(self.object), **kwargs
         )

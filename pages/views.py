@@ -2,9 +2,14 @@ from django.utils.decorators import method_decorator
 from django.views.generic import DetailView
 
 from common.metadata import page_meta
-from common.page_cache import public_page
+from common.page_cache import add_keys, public_page
 
 from .models import StandingPage
+
+
+def page_key(pk):
+    """The surrogate key of a standing page (common.page_cache)."""
+    return f"pages-page-{pk}"
 
 
 @method_decorator(public_page, name="dispatch")
@@ -15,6 +20,7 @@ class StandingPageView(DetailView):
 
     def get_context_data(self, **kwargs):
         page = self.object
+        add_keys(self.request, page_key(page.pk))
         meta = page_meta(
             page.title,
             page.summary,

@@ -1,17 +1,15 @@
 from django.conf import settings
 
-from common.page_cache import generation
+from common import page_cache
 
 
 def site(request):
-    """The site's name and address, and the content generation for fragment caches."""
-
-    def content_generation():  # called only by templates that cache fragments
-        current = getattr(request, "content_generation", None) or generation()
-        return current["id"]
-
+    """The site's name and address, and what public templates' fragment caches
+    are keyed on: `{% cache content_seconds name content_version … %}`."""
     return {
         "SITE_NAME": settings.SITE_NAME,
         "SITE_URL": settings.SITE_URL,
-        "content_generation": content_generation,
+        # Called only by templates that cache fragments.
+        "content_version": lambda: page_cache.fragment_version(request),
+        "content_seconds": lambda: page_cache.fragment_seconds(request),
     }

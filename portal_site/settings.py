@@ -512,16 +512,26 @@ PUBLIC_PAGE_SHARED_MAX_AGE = int(os.environ.get("PUBLIC_PAGE_SHARED_MAX_AGE", 60
 PUBLIC_PAGE_BROWSER_MAX_AGE = int(os.environ.get("PUBLIC_PAGE_BROWSER_MAX_AGE", 60))
 PUBLIC_PAGE_STALE_WHILE_REVALIDATE = 30
 PUBLIC_PAGE_STALE_IF_ERROR = 24 * 60 * 60
-# Shared HTTP caches to purge when content changes: comma-separated base
-# addresses (http://cache:80); empty means none.
+# Shared HTTP caches to purge by surrogate key when content changes
+# (common.purges): comma-separated base addresses (http://cache-1:80,
+# http://cache-2:80); every one is purged. Empty means none.
 FRONTEND_CACHE_URLS = env_list("FRONTEND_CACHE_URLS", [])
 FRONTEND_CACHE_TIMEOUT = 2  # seconds per purge request
-# Functions returning the seconds until public pages next change by themselves
-# (a scheduled item goes live, say), or None: no cached copy, in this process or
-# in a shared cache in front, is kept past that moment. Apps add their own.
+# How often beat delivers the purges still owed (a cache or the broker was down).
+PURGE_RETRY_SECONDS = int(os.environ.get("PURGE_RETRY_SECONDS", 5))
+CELERY_BEAT_SCHEDULE["common-deliver-purges"] = {
+    "task": "common.tasks.deliver_purges",
+    "schedule": float(PURGE_RETRY_SECONDS),
+    "options": {"expires": PURGE_RETRY_SECONDS},  # never a queue of them without a worker
+}
+# Functions changes(start, end) giving the changes public pages undergo by
+# themselves in (start, end] (a scheduled item goes live, say), as (moment,
+# surrogate keys): no cached copy of a page carrying one of those keys, in this
+# process or in a shared cache in front, is kept past that moment; other pages
+# are not touched. Apps add their own.
 PUBLIC_PAGE_CHANGE_TIMERS = [
-    "news.selectors.seconds_until_next_publication",
-    "maintenance.selectors.seconds_until_next_change",
+    "news.selectors.scheduled_changes",
+    "maintenance.selectors.scheduled_changes",
 ]
 
 # Maintenance notices: how long before a window the site-wide banner appears

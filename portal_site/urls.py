@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import TemplateView
 
 from common.page_cache import public_page
+from common.sitemaps import SITEMAP_KEY
 from maintenance.views import maintenance_calendar
 from news.downloads import editor_image
 from news.sitemaps import sitemaps
@@ -35,16 +36,13 @@ urlpatterns = [
     path("ckeditor5/image_upload/", upload_editor_image, name="ck_editor_5_upload_file"),
     path(
         "sitemap.xml",
-        public_page(sitemap, query_params=("p",)),
+        public_page(sitemap, query_params=["p"], keys=[SITEMAP_KEY]),
         {"sitemaps": {**sitemaps, "standing-pages": StandingPageSitemap}},
         name="sitemap",
     ),
     path(
         "robots.txt",
-        public_page(
-            TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
-            query_params=(),
-        ),
+        public_page(TemplateView.as_view(template_name="robots.txt", content_type="text/plain")),
         name="robots",
     ),
     path("healthz/", views.healthz, name="healthz"),

@@ -8,17 +8,19 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from common.page_cache import has_session
+from common.page_cache import NOT_FOUND_KEY, has_session, label
 
 NOT_FOUND_MAX_AGE = 60
 
 
 def page_not_found(request, exception):
-    """Django's 404 page, the same for everyone: shared caches may keep it briefly."""
+    """Django's 404 page, the same for everyone: shared caches may keep it
+    briefly, until a save makes an address appear (NOT_FOUND_KEY)."""
     response = defaults.page_not_found(request, exception)
     if not has_session(request):
         patch_cache_control(response, public=True, max_age=NOT_FOUND_MAX_AGE,
                             s_maxage=NOT_FOUND_MAX_AGE)
+        label(response, {NOT_FOUND_KEY})
     return response
 
 

@@ -75,6 +75,25 @@ def _isolated_cache_and_media(settings, tmp_path):
     caches["default"].clear()
 
 
+@pytest.fixture
+def clock_cache(settings):
+    """The cache in this process's memory, so that its entries expire by the
+    test's clock (time_machine), as Redis's expire by Redis's own."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+
+@pytest.fixture
+def unreachable_redis(settings):
+    """The site's cache pointed at a Redis that is not there (a closed port)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "common.cache_backends.FailOpenRedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+
+
 @pytest.fixture(autouse=True)
 def eager_tasks():
     """Tasks run in the test's own process unless a test starts a real worker."""

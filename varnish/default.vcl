@@ -1,59 +1,73 @@
 vcl 4.1;
-# The shared HTTP cache in front of the site (Varnish 7).
+# The shared HTTP cache in front of the site (Varnish 7 with varnish-modules' xkey).
 #
 # Public pages are the same bytes for every visitor and say how long they keep
-# (Cache-Control: public, s-maxage, stale-while-revalidate, stale-if-error), so
-# this file only has to keep personal traffic away from the cache, bound what
-# clients can make it store, and serve stale pages while the application is down.
+# (Cache-Control: public, s-maxage, stale-while-revalidate, stale-if-error) and
+# which content they show (Surrogate-Key), so this file only has to keep
+# personal traffic away from the cache, bound what clients can make it store,
+# purge pages by key when the application asks, and serve stale pages while
+# the application is down.
+#
+# backend.vcl names the application (`backend default`) and who may purge
+# (`acl purgers`); site_rules.vcl is written from the application's own
+# definitions by `manage.py varnish_rules` (body limits, public pages and the
+# query parameters each reads).
 
 import std;
+import xkey;
 
 include "backend.vcl";
+include "site_rules.vcl";
 
 sub vcl_recv {
-    # Refuse large bodies before reading them. Uploads (documents, editor
-    # images, imports) go to admin; every other form is small.
-    if (req.http.Content-Length ~ "^[0-9]+$") {
-        if (req.url ~ "^/(admin|ckeditor5)/") {
-            if (std.integer(req.http.Content-Length, 0) > 26214400) {
-                return (synth(413, "Request body too large"));
-            }
-        } elsif (std.integer(req.http.Content-Length, 0) > 1048576) {
-            return (synth(413, "Request body too large"));
-        }
-    } elsif (req.http.Transfer-Encoding) {
-        return (synth(411, "Length required"));
-    }
+    call site_body_limits;
 
-    if (req.method == "BAN") {
-        if (!client.ip ~ purgers) {
-            return (synth(405, "Not allowed"));
+    # PURGE / with `Surrogate-Key: key …`: soft-purge every page carrying one
+    # of the keys (the application's common/frontend_cache.py sends these).
+    # Visitors get the stale page while one request fetches the new one.
+    if (req.method == "PURGE") {
+        if (client.ip !~ purgers) {
+            return (synth(403, "Forbidden"));
         }
-        # Every page, not the static files (their names change with their content).
+        if (!req.http.Surrogate-Key) {
+            return (synth(400, "Surrogate-Key header required"));
+        }
+        set req.http.X-Purged = xkey.softpurge(req.http.Surrogate-Key);
+        return (synth(200, "Purged"));
+    }
+    # BAN /: drop every page at once (after a release that changes every page),
+    # not the static files, whose names change with their content.
+    if (req.method == "BAN") {
+        if (client.ip !~ purgers) {
+            return (synth(403, "Forbidden"));
+        }
         ban("obj.http.x-url !~ ^/static/");
         return (synth(200, "Banned"));
     }
 
     if (req.method != "GET" && req.method != "HEAD") {
-        # Read the whole body before the application sees the request, so that
-        # a client sending it slowly holds a Varnish thread, not a gunicorn worker.
-        if (req.http.Content-Length && !std.cache_req_body(26214400B)) {
-            return (synth(413, "Request body too large"));
-        }
         return (pass);
     }
-    # Personal pages and anyone signed in (staff) go straight to the application.
-    # (The newsletter's archive of past digests is public.)
-    if ((req.url ~ "^/(admin|newsletter|cookies|ckeditor5|healthz|anymail)(/|$)"
-         && req.url !~ "^/newsletter/archive/")
-        || req.http.Cookie ~ "(^|;\s*)sessionid=") {
-        return (pass);
+    # HTTPS is what the TLS proxy in front says; anything else is plain HTTP.
+    # The protocol is part of the cache key (vcl_hash), so an answer to plain
+    # HTTP (a redirect to HTTPS) is never served to an HTTPS request.
+    if (req.http.X-Forwarded-Proto != "https") {
+        set req.http.X-Forwarded-Proto = "http";
+    }
+    call site_session;
+    # Personal pages go straight to the application; public pages keep only
+    # the query parameters they read, so that made-up query strings
+    # (?utm_source=…, ?gclid=…, ?x=1) cannot multiply entries.
+    call site_pages;
+    if (req.url ~ "\?") {
+        # A first page is the page without the parameter; an empty value is none.
+        set req.url = regsuball(req.url, "(?<=[?&])(?:page=1?|[^=&]+=)(?:&|$)", "");
+        set req.url = regsub(req.url, "[?&]+$", "");
+        set req.url = std.querysort(req.url);
     }
     # Public pages are the same for every visitor: their cookies play no part.
     unset req.http.Cookie;
     unset req.http.Authorization;
-
-    call normalise_query;
 
     # Grace: while the application answers, keep stale pages only briefly
     # (it revalidates in the background); while it is down, serve them for
@@ -64,30 +78,27 @@ sub vcl_recv {
     return (hash);
 }
 
-# The cache key holds only the query parameters pages use, sorted, so that made-up
-# query strings (?utm_source=…, ?gclid=…, ?x=1) cannot multiply entries.
-sub normalise_query {
-    if (req.url !~ "\?") {
-        return;
-    }
-    if (req.url ~ "^/news/search/") {
-        # Search reads q, page, category and year.
-        set req.url = regsuball(req.url, "(?<=[?&])(?!(?:q|page|category|year)=)[^&]*(&|$)", "");
-    } elsif (req.url ~ "^/sitemap") {
-        set req.url = regsuball(req.url, "(?<=[?&])(?!p=)[^&]*(&|$)", "");
-    } else {
-        # Lists read page.
-        set req.url = regsuball(req.url, "(?<=[?&])(?!page=)[^&]*(&|$)", "");
-    }
-    # A first page is the page without the parameter.
-    set req.url = regsuball(req.url, "(?<=[?&])page=1?(&|$)", "");
-    set req.url = regsub(req.url, "[?&]+$", "");
-    set req.url = std.querysort(req.url);
+sub vcl_hash {
+    hash_data(req.http.X-Forwarded-Proto);
+    # The built-in vcl_hash adds the address and the host.
 }
 
 sub vcl_backend_response {
-    # Recorded for bans: the purge matches on the object's own address.
+    # Recorded for BAN: it matches on the object's own address.
     set beresp.http.x-url = bereq.url;
+    # xkey indexes the object under the keys the application named.
+    if (beresp.http.Surrogate-Key) {
+        set beresp.http.xkey = beresp.http.Surrogate-Key;
+    }
+    # Only pages are kept for plain HTTP: its redirects to HTTPS, and its
+    # errors (a 400 for a host the site does not serve), cost the application
+    # nothing and could otherwise pile up or outlive a change of settings.
+    if (bereq.http.X-Forwarded-Proto != "https" && beresp.status >= 300) {
+        set beresp.ttl = 0s;
+        set beresp.grace = 0s;
+        set beresp.uncacheable = true;
+        return (deliver);
+    }
     # Responses to made-up query strings that do not exist are not kept.
     if (beresp.status >= 400 && bereq.url ~ "\?") {
         set beresp.ttl = 0s;
@@ -115,12 +126,17 @@ sub vcl_deliver {
     } else {
         set resp.http.X-Cache = "MISS";
     }
+    # Surrogate-Key stays, for a CDN in front that purges by key too.
+    unset resp.http.xkey;
     unset resp.http.x-url;
     unset resp.http.Via;
     unset resp.http.X-Varnish;
 }
 
 sub vcl_synth {
+    if (req.http.X-Purged) {
+        set resp.http.X-Purged = req.http.X-Purged;
+    }
     set resp.http.Content-Type = "text/plain; charset=utf-8";
     synthetic(resp.reason);
     return (deliver);

@@ -8,14 +8,19 @@ from the consent cookie and the policy the banner carries.
 from django import template
 from django.conf import settings
 
+from common.page_cache import add_keys
+
 from .. import consent
 
 register = template.Library()
 
 
-@register.inclusion_tag("cookies/_banner.html")
-def cookie_banner():
-    """The GOV.UK cookie banner, hidden until the script finds no valid consent."""
+@register.inclusion_tag("cookies/_banner.html", takes_context=True)
+def cookie_banner(context):
+    """The GOV.UK cookie banner, hidden until the script finds no valid consent.
+    The page shows the policy: saving it purges the page (consent.POLICY_KEY)."""
+    if "request" in context:
+        add_keys(context["request"], consent.POLICY_KEY)
     policy = consent.current_policy()
     return {
         "policy": policy,

@@ -1,15 +1,21 @@
 from django import template
 
+from common.page_cache import add_keys
+
+from .. import surrogate_keys
 from ..selectors import banner_notices
 from ..wording import banner_sentence, window
 
 register = template.Library()
 
 
-@register.inclusion_tag("maintenance/_banner.html")
-def maintenance_banner():
-    """The site-wide banner: the same for every visitor; page-cache timers
-    (settings.PUBLIC_PAGE_CHANGE_TIMERS) make cached pages end when it changes."""
+@register.inclusion_tag("maintenance/_banner.html", takes_context=True)
+def maintenance_banner(context):
+    """The site-wide banner: the same for every visitor. Every page carrying it
+    says so (surrogate key maintenance-banner): saves purge it, and page-cache
+    timers (settings.PUBLIC_PAGE_CHANGE_TIMERS) end cached pages when it changes."""
+    if "request" in context:
+        add_keys(context["request"], surrogate_keys.BANNER)
     return {
         "notices": [(notice, banner_sentence(notice)) for notice in banner_notices()],
     }

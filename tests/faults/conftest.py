@@ -212,7 +212,9 @@ class Site:
             stdout=self.log_file,
             stderr=subprocess.STDOUT,
         )
-        wait_until(lambda: self.request("HEAD", "/robots.txt").status == 200, 30, "gunicorn")
+        # 200, or a redirect to HTTPS (SECURE_SSL_REDIRECT): it answers.
+        wait_until(lambda: self.request("HEAD", "/robots.txt").status in (200, 301), 30,
+                   "gunicorn")
 
     def log(self):
         return self.log_path.read_text(errors="replace")

@@ -1,12 +1,11 @@
 import datetime
-from unittest import mock
 
 import pytest
-from django.core.cache import cache
+import time_machine
 
-from common.page_cache import GENERATION_KEY
+from maintenance import surrogate_keys as keys
 from maintenance.models import MaintenanceNotice
-from maintenance.selectors import seconds_until_next_change
+from maintenance.selectors import scheduled_changes
 from maintenance.wording import banner_sentence, window
 from tests.helpers import at, london
 
@@ -130,33 +129,37 @@ class TestBanner:
             for url in ["/", "/news/", "/maintenance/", "/cookies/", "/newsletter/"]:
                 assert "Maintenance in progress" in client.get(url).text, url
 
-    def test_timer_counts_down_to_each_moment(self, notice):
-        with at(BANNER_FROM - datetime.timedelta(seconds=10)):
-            assert seconds_until_next_change() == 10
-        with at(BANNER_FROM):
-            assert seconds_until_next_change() == (START - BANNER_FROM).total_seconds()
-        with at(START + SECOND):
-            # 11½ hours less a second: the clocks go back in between.
-            assert seconds_until_next_change() == 11.5 * 3600 - 1
-        with at(END):
-            assert seconds_until_next_change() is None
-
-    def test_cached_pages_end_when_the_banner_appears(self, client, notice):
-        with mock.patch.object(cache, "add", wraps=cache.add) as cache_add:
-            with at(BANNER_FROM - datetime.timedelta(minutes=5)):
-                assert "maintenance-banner" not in client.get("/news/").text
-                assert client.get("/news/")["X-Page-Cache"] == "hit"
-        # The cached pages' generation ends exactly when the banner appears …
-        timeouts = [
-            c.kwargs["timeout"] for c in cache_add.call_args_list if c.args[0] == GENERATION_KEY
+    def test_timers_name_each_moment_and_what_it_changes(self, notice):
+        listed = {keys.NOTICES, keys.notice(notice.pk)}
+        changes = scheduled_changes(BANNER_FROM - SECOND, END)
+        assert [(moment, set(changed)) for moment, changed in changes] == [
+            (BANNER_FROM, {keys.BANNER}),
+            (START, {keys.BANNER, *listed}),
+            (END, {keys.BANNER, *listed}),
         ]
-        assert timeouts == [300]
-        # … and the page made afresh then carries it.
-        cache.delete(GENERATION_KEY)
-        with at(BANNER_FROM):
+        # 11½ hours: the clocks go back in between.
+        assert (changes[2][0] - changes[1][0]).total_seconds() == 11.5 * 3600
+        assert scheduled_changes(END, END + datetime.timedelta(days=7)) == []
+
+    def test_cached_pages_end_when_the_banner_appears_and_others_stay(
+        self, client, notice, clock_cache
+    ):
+        before = BANNER_FROM - datetime.timedelta(minutes=5)
+        with time_machine.travel(before, tick=False):
+            page = client.get("/news/")
+            feed = client.get("/news/feed/")  # no banner in a feed
+            assert client.get("/news/")["X-Page-Cache"] == "hit"
+        assert "maintenance-banner" not in page.text
+        # No cache keeps a page with the banner past the moment it appears …
+        assert "s-maxage=300" in page["Cache-Control"]
+        assert "s-maxage=600" in feed["Cache-Control"]
+        # … and the page made afresh then carries it; the feed was not touched.
+        with time_machine.travel(BANNER_FROM, tick=False):
             response = client.get("/news/")
+            assert client.get("/news/feed/")["X-Page-Cache"] == "hit"
         assert response["X-Page-Cache"] == "miss"
         assert "Planned maintenance" in response.text
+        assert keys.BANNER in response["Surrogate-Key"].split()
 
     def test_saving_a_notice_ends_cached_pages(
         self, client, notice, django_capture_on_commit_callbacks
@@ -171,15 +174,24 @@ class TestBanner:
         assert response["X-Page-Cache"] == "miss"
         assert "maintenance-banner" not in response.text
 
+    def test_saving_a_notice_far_ahead_leaves_other_pages_cached(
+        self, client, make_notice, django_capture_on_commit_callbacks
+    ):
+        with at(BANNER_FROM - datetime.timedelta(days=30)):
+            client.get("/news/")
+            with django_capture_on_commit_callbacks(execute=True):
+                make_notice()  # its banner is a month away
+            assert client.get("/news/")["X-Page-Cache"] == "hit"
+
     def test_the_banner_costs_no_query_once_cached(
         self, client, notice, settings, django_assert_num_queries
     ):
         from maintenance.templatetags.maintenance import maintenance_banner
 
         with at(START):
-            maintenance_banner()
+            maintenance_banner({})
             with django_assert_num_queries(0):
-                assert maintenance_banner()["notices"]
+                assert maintenance_banner({})["notices"]
 
 
 def test_announced_since_gives_digests_the_windows_subscribers_have_not_been_told_about(

@@ -1,5 +1,4 @@
 import datetime
-from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission, User
@@ -210,6 +209,10 @@ class TestPreview:
         assert client.get(draft.get_absolute_url()).status_code == 404
 
 
+def max_age(response, directive):
+    return int(response["Cache-Control"].split(f"{directive}=")[1].split(",")[0])
+
+
 class TestPageCache:
     def test_second_visit_is_served_from_cache_and_saving_invalidates(
         self, client, item, django_capture_on_commit_callbacks
@@ -223,32 +226,45 @@ class TestPageCache:
         assert response["X-Page-Cache"] == "miss"
         assert "Changed title" in response.text
 
-    def test_scheduled_item_appears_on_cached_pages_at_its_time(self, client, make_item):
-        from django.core.cache import cache
-
-        from common.page_cache import GENERATION_KEY
+    def test_scheduled_item_appears_on_cached_pages_at_its_time(
+        self, client, make_item, clock_cache
+    ):
+        import time_machine
 
         now = timezone.now()
         make_item(title="Already out")
+        make_item(title="Older news", date=datetime.date(2019, 6, 1))
         make_item(title="Goes live soon", published_at=now + datetime.timedelta(minutes=5))
-        with mock.patch.object(cache, "add", wraps=cache.add) as cache_add:
+        with time_machine.travel(now, tick=False):
             first = client.get("/news/2020/")
+            other = client.get("/news/2019/")
         assert "Goes live soon" not in first.text
-        # The cached pages' generation is set to end when the scheduled item goes live,
-        # and no shared cache may keep the page longer …
-        calls = cache_add.call_args_list
-        timeouts = [c.kwargs["timeout"] for c in calls if c.args[0] == GENERATION_KEY]
-        assert len(timeouts) == 1 and 298 <= timeouts[0] <= 300
-        s_maxage = int(first["Cache-Control"].split("s-maxage=")[1].split(",")[0])
-        assert 298 <= s_maxage <= 300
-        assert client.get("/news/2020/")["X-Page-Cache"] == "hit"
-        # … and once it has ended, the page is made afresh with the item on it.
-        cache.delete(GENERATION_KEY)
+        # No cache keeps a page the scheduled item changes past its moment …
+        assert 299 <= max_age(first, "s-maxage") <= 300
+        # … and the pages it does not change keep their full lifetime.
+        assert max_age(other, "s-maxage") == 600
         later = now + datetime.timedelta(minutes=5, seconds=1)
-        with mock.patch("django.utils.timezone.now", return_value=later):
+        with time_machine.travel(later, tick=False):
             response = client.get("/news/2020/")
+            assert client.get("/news/2019/")["X-Page-Cache"] == "hit"
         assert response["X-Page-Cache"] == "miss"
         assert "Goes live soon" in response.text
+
+    def test_saving_one_item_leaves_unrelated_pages_cached(
+        self, client, make_item, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            edited = make_item(title="Edited item")
+            make_item(title="Elsewhere", date=datetime.date(2019, 3, 1))
+        pages = ["/news/2020/", edited.get_absolute_url(), "/news/2019/", "/robots.txt"]
+        for url in pages:
+            assert client.get(url)["X-Page-Cache"] == "miss", url
+        with django_capture_on_commit_callbacks(execute=True):
+            edited.summary = "A new summary."
+            edited.save()
+        after = {url: client.get(url) for url in pages}
+        assert "A new summary." in after["/news/2020/"].text
+        assert [after[url]["X-Page-Cache"] for url in pages] == ["miss", "miss", "hit", "hit"]
 
     def test_conditional_get_answers_304(self, client, item):
         first = client.get("/news/2020/")

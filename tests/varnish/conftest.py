@@ -2,8 +2,11 @@
 a live server of the site, through a switchable TCP relay that stands for the
 application going down."""
 
+import glob
 import http.client
+import os
 import shutil
+import signal
 import socket
 import socketserver
 import subprocess
@@ -14,10 +17,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.faults.conftest import (  # noqa: F401 (fixtures: gunicorn with production settings)
+    collected_static,
+    postgres_server,
+    site_database,
+    start_site,
+)
 from tests.helpers import free_port, require
 
 VCL_DIR = Path(__file__).resolve().parents[2] / "varnish"
 VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
+
+
+def xkey_installed():
+    """varnish-modules' xkey, which default.vcl imports."""
+    return bool(glob.glob("/usr/lib/*/varnish/vmods/libvmod_xkey.so"))
 
 
 def fetch(url, method="GET", headers=None, body=None, source="127.0.0.1"):
@@ -87,14 +101,18 @@ class RelayHandler(socketserver.BaseRequestHandler):
 
 
 class Varnish:
-    def __init__(self, workdir, backend_port):
+    """varnishd with the repository's VCL; freeze() stops it answering
+    (SIGSTOP to its processes) with its cache kept, as a stalled node."""
+
+    def __init__(self, workdir, backend_port, port=None):
+        workdir.mkdir(parents=True, exist_ok=True)
         self.workdir = workdir
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         (workdir / "backend.vcl").write_text(
             "backend default {\n"
             f'  .host = "127.0.0.1"; .port = "{backend_port}";\n'
-            '  .probe = { .url = "/robots.txt"; .interval = 1s; .timeout = 1s;'
+            '  .probe = { .url = "/healthz/"; .interval = 1s; .timeout = 1s;'
             " .window = 2; .threshold = 1; .initial = 1; }\n"
             "}\n"
             'acl purgers { "127.0.0.1"; }\n'
@@ -106,7 +124,7 @@ class Varnish:
                 "-p", f"vcl_path={workdir}:{VCL_DIR}", "-f", str(VCL_DIR / "default.vcl"),
                 "-s", "malloc,64m",
             ],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -119,15 +137,25 @@ class Varnish:
                 time.sleep(0.1)
         raise RuntimeError("varnishd did not answer")
 
-    def objects(self):
-        """How many objects Varnish holds."""
+    def counter(self, name):
         out = subprocess.run(
-            ["varnishstat", "-n", str(self.workdir / "n"), "-1", "-f", "MAIN.n_object"],
+            ["varnishstat", "-n", str(self.workdir / "n"), "-1", "-f", name],
             capture_output=True, text=True, check=True,
         ).stdout
         return int(out.split()[1])
 
+    def objects(self):
+        """How many objects Varnish holds."""
+        return self.counter("MAIN.n_object")
+
+    def freeze(self):
+        os.killpg(self.process.pid, signal.SIGSTOP)
+
+    def thaw(self):
+        os.killpg(self.process.pid, signal.SIGCONT)
+
     def stop(self):
+        self.thaw()
         self.process.terminate()
         try:
             self.process.wait(10)
@@ -147,9 +175,22 @@ def relay(live_server):
 
 
 @pytest.fixture
-def varnish(relay, tmp_path, settings):
-    require(Path(VARNISHD).exists(), "needs Varnish: apt-get install varnish")
-    cache = Varnish(tmp_path, relay.server_address[1])
+def start_varnish(tmp_path, settings):
+    """start_varnish(backend_port): a Varnish node of this test's own."""
+    require(Path(VARNISHD).exists() and xkey_installed(),
+            "needs Varnish: apt-get install varnish varnish-modules")
     settings.ALLOWED_HOSTS = ["*"]
-    yield cache
-    cache.stop()
+    nodes = []
+
+    def start(backend_port):
+        nodes.append(Varnish(tmp_path / f"varnish-{len(nodes)}", backend_port))
+        return nodes[-1]
+
+    yield start
+    for node in nodes:
+        node.stop()
+
+
+@pytest.fixture
+def varnish(relay, start_varnish):
+    return start_varnish(relay.server_address[1])

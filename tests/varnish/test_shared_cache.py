@@ -5,10 +5,6 @@ import threading
 import time
 
 import pytest
-from django.utils import timezone
-
-from news.models import NewsItem
-from portal_site.celery import app as celery_app
 
 from .conftest import fetch
 
@@ -68,41 +64,6 @@ def test_html_is_compressed(varnish, published):
     _, headers, body = fetch(varnish.url + "/news/2020/", headers={"Accept-Encoding": "gzip"})
     assert headers["content-encoding"] == "gzip"
     assert body[:2] == b"\x1f\x8b"
-
-
-@pytest.fixture
-def eager_tasks():
-    """Tasks run in the test's process, as without a broker (make run)."""
-    before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = before
-
-
-def test_publishing_purges_the_cache(varnish, published, settings, eager_tasks, make_item):
-    settings.FRONTEND_CACHE_URLS = [varnish.url]
-    fetch(varnish.url + "/news/2020/")
-    assert fetch(varnish.url + "/news/2020/")[1]["x-cache"] == "HIT"
-    item = make_item(title="Insurer Index v233 released", status=NewsItem.Status.DRAFT)
-    assert b"Insurer Index v233" not in fetch(varnish.url + "/news/2020/")[2]
-    item.status = NewsItem.Status.PUBLISHED
-    item.published_at = timezone.now()
-    item.save()  # commits (a transactional test), then purges
-    _, headers, body = fetch(varnish.url + "/news/2020/")
-    assert headers["x-cache"] == "MISS"
-    assert b"Insurer Index v233 released" in body
-
-
-def test_purging_is_refused_from_outside(varnish, published):
-    fetch(varnish.url + "/news/2020/")
-    assert fetch(varnish.url + "/news/2020/")[1]["x-cache"] == "HIT"
-    # 127.0.0.2 is not in the purgers ACL (the test's backend.vcl names 127.0.0.1).
-    status, _, _ = fetch(varnish.url + "/", method="BAN", source="127.0.0.2")
-    assert status == 405
-    assert fetch(varnish.url + "/news/2020/")[1]["x-cache"] == "HIT"
-    # The application's own address may purge.
-    assert fetch(varnish.url + "/", method="BAN")[0] == 200
-    assert fetch(varnish.url + "/news/2020/")[1]["x-cache"] == "MISS"
 
 
 def test_stale_pages_are_served_while_the_application_is_down(
