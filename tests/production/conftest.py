@@ -149,7 +149,7 @@ def parse_env(path):
 
 
 @pytest.fixture(scope="session")
-def production(tmp_path_factory):
+def production(request):
     for program, reason in [
         (shutil.which("haproxy") or "/usr/sbin/haproxy", "HAProxy (apt-get install haproxy)"),
         (shutil.which("varnishd") or "/usr/sbin/varnishd", "Varnish (apt-get install varnish)"),
@@ -200,7 +200,10 @@ def production(tmp_path_factory):
     left = [pid for pid in pids if alive(pid)]
     assert process.returncode == 0, (run_dir / "run-production.log").read_text()[-3000:]
     assert not left, f"SIGTERM left parts running: {left}"
-    shutil.rmtree(run_dir, ignore_errors=True)
+    if request.session.testsfailed:
+        print(f"\nmake run-production's folder, logs and all, is kept in {run_dir}")
+    else:
+        shutil.rmtree(run_dir, ignore_errors=True)
 
 
 def running_parts(run_dir):

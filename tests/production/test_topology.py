@@ -190,8 +190,15 @@ def test_postgresql_frozen_gives_a_503_within_5s_while_the_caches_serve_what_the
     thawed = time.monotonic()
 
     def served_again():
-        return all(production.https("GET", f"/news/search/?q=thawed{n}").status == 200
-                   for n in range(8))
+        through_caches = all(
+            production.https("GET", f"/news/search/?q=thawed{n}").status == 200
+            for n in range(8)
+        )
+        by_every_replica = all(
+            production.behind(web["url"], "GET", f"/news/search/?q=replica{n}").status == 200
+            for web in production.topology["web"] for n in range(6)
+        )
+        return through_caches and by_every_replica
 
     wait_until(served_again, 20, "pages after the thaw")
     print(f"pages again {time.monotonic() - thawed:.1f}s after the thaw")
@@ -249,7 +256,8 @@ def test_one_of_each_part_lost_the_site_serves_and_the_digest_goes_once(producti
         for n in range(rounds):
             for path in pages + [f"/news/search/?q=lost{n}{time.time_ns()}"]:
                 response = production.https("GET", path)
-                assert response.status == 200, (path, response.status)
+                assert response.status == 200, (path, response.status,
+                                                response.getheader("X-Cache"), response.text[:300])
 
     # A web replica and a cache node go, and stay down while the site is used.
     for part, name in [("web", "web-1"), ("varnish", "varnish-1")]:
