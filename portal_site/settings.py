@@ -328,12 +328,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {}
 if CELERY_BROKER_URL:
-    # Beat on two machines, one active (celery-redbeat): the schedule lives in
-    # Redis behind a lock the active beat renews on every tick (at most
-    # CELERY_BEAT_MAX_LOOP_INTERVAL apart); a standby beat takes the lock, and
-    # the schedule with each task's last run, once it has not been renewed for
-    # BEAT_LOCK_TIMEOUT seconds. One beat sends each task once.
-    CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+    # Production's beats (`celery beat --scheduler redbeat.RedBeatScheduler`,
+    # docker-compose.yml) run on two machines, one active: celery-redbeat keeps
+    # the schedule in Redis behind a lock the active beat renews on every tick
+    # (at most CELERY_BEAT_MAX_LOOP_INTERVAL apart); a standby beat takes the
+    # lock, and the schedule with each task's last run, once it has not been
+    # renewed for BEAT_LOCK_TIMEOUT seconds. One beat sends each task once.
+    # (A worker's embedded beat, `make worker`, keeps Celery's file schedule.)
     CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
     CELERY_REDBEAT_LOCK_TIMEOUT = int(os.environ.get("BEAT_LOCK_TIMEOUT", 30))
     CELERY_BEAT_MAX_LOOP_INTERVAL = 5

@@ -102,6 +102,7 @@ def test_two_of_each_part_and_beat_active_on_one(compose):
     assert {"web-1", "web-2", "cache-1", "cache-2"} <= set(services)
     assert services["worker"]["deploy"]["replicas"] == 2
     assert services["beat"]["deploy"]["replicas"] == 2
+    assert "--scheduler=redbeat.RedBeatScheduler" in services["beat"]["command"]
     environment = services["worker"]["environment"]
     # Both caches are purged; each names both replicas.
     assert environment["FRONTEND_CACHE_URLS"] == "http://cache-1:8080,http://cache-2:8080"
