@@ -79,7 +79,7 @@ def test_broker_stopped_while_an_item_is_published(
     test_database_url, categories, redis_server, smtp_server, start_site, start_worker
 ):
     audience(categories, "immediate")
-    # PBKDF2, which the site's own settings check (the test process hashes with MD5).
+    # The server runs the real settings, which have no MD5 hasher (tests/conftest.py).
     User.objects.create(
         username="admin", is_staff=True, is_superuser=True,
         password=make_password("fault-test-admin-password", hasher="pbkdf2_sha256"),
