@@ -1,5 +1,6 @@
 # The production image: gunicorn serving portal_site.wsgi, the same image runs
-# the one-shot migrate, the Celery worker and beat (see docker-compose.yml).
+# the one-shot migrate and tls (openssl comes with the base image's
+# ca-certificates), the Celery workers and beats (see docker-compose.yml).
 FROM python:3.12-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

@@ -7,6 +7,7 @@ BIN := $(VENV)/bin
 # The interpreter comes from .python-version (pyenv resolves "3.12" to the newest 3.12.x).
 BASE_PYTHON ?= $(shell pyenv which python 2>/dev/null || command -v python$$(cat .python-version) || echo python3)
 PORT ?= 8000
+HTTP_PORT ?=
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 help:  ## list the targets
@@ -65,6 +66,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 lighthouse: install node_modules/.package-lock.json  ## Lighthouse's layout shift (CLS) of every page type, with and without a stored cookie choice
 	CHROME_PATH=/usr/bin/chromium $(BIN)/python .ci/lighthouse.py
 
+run-production: install  ## the production topology on loopback: HTTPS on $(PORT), HTTP on $(PORT)+1
+	PORT=$(PORT) HTTP_PORT=$(HTTP_PORT) $(BIN)/python -m deploy.run_production
+
 lint: install  ## ruff and Django's checks
 	$(BIN)/ruff check .
 	$(BIN)/python manage.py check
@@ -82,5 +86,5 @@ bench-newsletter: install  ## a digest to 10,000 and 100,000 subscribers against
 bench-purges: install  ## targeted purges against purging everything, through Varnish
 	$(BIN)/python bench/purges.py
 
-.PHONY: help install run run-cached test test-fast test-clock lighthouse lint worker bench \
-	bench-newsletter bench-purges
+.PHONY: help install run run-cached run-production test test-fast test-clock lighthouse lint \
+	worker bench bench-newsletter bench-purges

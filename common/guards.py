@@ -3,6 +3,8 @@
 * RequestBodyLimitMiddleware refuses a request whose declared body is too large
   (413) before anything reads it: Django would otherwise stream a 300 MB
   multipart body to a temporary file before any view could say no.
+* DatabaseDeadlineMiddleware cuts off a statement the database leaves
+  unanswered (a frozen server) after DATABASE_QUERY_TIMEOUT seconds.
 * DatabaseUnavailableMiddleware (with the 500 handler, server_error) answers a
   clear 503 page while the database cannot be reached, instead of a traceback;
   the next request after it returns is served normally (no restart).
@@ -16,11 +18,13 @@ import re
 import sys
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.views import defaults
+
+from common import database
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,19 @@ def database_unavailable(request, exception):
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     add_never_cache_headers(response)
     return response
+
+
+class DatabaseDeadlineMiddleware:
+    """A statement of this request that the database leaves unanswered for
+    DATABASE_QUERY_TIMEOUT seconds is cut off (common.database): the request
+    gets the 503 page instead of hanging on a frozen server."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with database.watch(connections[DEFAULT_DB_ALIAS]):
+            return self.get_response(request)
 
 
 class DatabaseUnavailableMiddleware:

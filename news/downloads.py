@@ -1,17 +1,20 @@
 """Documents: downloads under meaningful names, and document series (/documents/)."""
 
 import mimetypes
+import os
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views.generic import DetailView
-from django.views.static import serve
 
 from common.metadata import page_meta
 from common.page_cache import add_keys, has_session, public_page
+from common.storage import RandomNameStorage
 
 from . import surrogate_keys as keys
 from .models import Document, DocumentSeries
@@ -29,6 +32,7 @@ CONTENT_TYPES = {
 # Browsers and shared caches may keep a download this long; saving its
 # document or item purges shared caches (news-document-<id>, news-item-<id>).
 DOWNLOAD_MAX_AGE = 300
+EDITOR_IMAGE_MAX_AGE = 24 * 60 * 60
 
 
 def _documents(request):
@@ -117,10 +121,18 @@ class SeriesView(DetailView):
 
 
 @public_page(store=False)
-def editor_image(request, path):
+def editor_image(request, name):
     """An image uploaded through CKEditor (common.storage.RandomNameStorage), at
-    its random name. Only the editor/ folder: documents go through the views above."""
+    its random name, from the default storage (local disk or the S3 bucket).
+    Only the editor/ folder: documents go through the views above."""
+    extension = os.path.splitext(name)[1].lower()
+    if extension.lstrip(".") not in settings.CKEDITOR_5_UPLOAD_FILE_TYPES:
+        raise Http404("No such image.")
     try:
-        return serve(request, path, document_root=settings.MEDIA_ROOT / "editor")
-    except OSError:  # a name the file system refuses (too long, say): not there
-        raise Http404("No such file.") from None
+        handle = default_storage.open(f"{RandomNameStorage.folder}/{name}", "rb")
+    except (FileNotFoundError, SuspiciousFileOperation, OSError):
+        raise Http404("No such image.") from None
+    response = FileResponse(handle, content_type=mimetypes.guess_type(name)[0])
+    # A name is never reused (a new upload gets a new random name).
+    patch_cache_control(response, public=True, max_age=EDITOR_IMAGE_MAX_AGE)
+    return response

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that the session and auth middleware's queries are watched too.
+    "common.guards.DatabaseDeadlineMiddleware",
     # Public pages carry no secret, so compressing them is safe (no BREACH).
     "django.middleware.gzip.GZipMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -147,7 +149,11 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend that stops trying a database that did not answer
+    # (common.database): a frozen PostgreSQL means a 503 page, not a hang.
+    DATABASES["default"]["ENGINE"] = "common.postgresql"
+if DATABASES["default"]["ENGINE"] == "common.postgresql" and env_bool(
     "DATABASE_PREPARED_STATEMENTS", True
 ):
     # Bind parameters on the server and prepare each query after its second use,
@@ -159,12 +165,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         prepare_threshold=2,
         options="-c plan_cache_mode=force_generic_plan",
     )
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+if DATABASES["default"]["ENGINE"] == "common.postgresql":
     # A database that is down or frozen costs a visitor seconds, not minutes:
     # the request gets the 503 page (common.guards) and the next one retries.
+    # connect_timeout ends new connection attempts only (whole seconds, at
+    # least 2); a reused connection is watched from the client side.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5"))
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "3"))
     )
+# A statement of a web request that has had no answer for this long is cut off
+# by the client (common.database; the server may be frozen), and the process
+# leaves the database alone for DATABASE_RETRY_AFTER_SECONDS after a timeout.
+DATABASE_QUERY_TIMEOUT = float(os.environ.get("DATABASE_QUERY_TIMEOUT", 3))
+DATABASE_RETRY_AFTER_SECONDS = float(os.environ.get("DATABASE_RETRY_AFTER_SECONDS", 5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -217,6 +230,28 @@ STORAGES = {
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+
+# Uploads (documents, editor images) in S3-compatible object storage when
+# MEDIA_S3_BUCKET is set, so that every web replica sees every file; boto3
+# reads the credentials and region from the standard AWS_ACCESS_KEY_ID,
+# AWS_SECRET_ACCESS_KEY and AWS_DEFAULT_REGION (or the machine's role). The
+# bucket stays private: the site serves every file itself (common.storage).
+MEDIA_S3_BUCKET = os.environ.get("MEDIA_S3_BUCKET", "")
+if MEDIA_S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": MEDIA_S3_BUCKET,
+            "endpoint_url": os.environ.get("MEDIA_S3_ENDPOINT_URL") or None,
+            # Path-style addresses work with every S3 server (SeaweedFS, MinIO).
+            "addressing_style": "path",
+            "signature_version": "s3v4",
+            "default_acl": None,  # the bucket's own: private
+            "querystring_auth": True,  # any URL made for an object is signed...
+            "querystring_expire": 60,  # ...and short-lived
+            "file_overwrite": False,  # an existing name gets a new one, never new content
+        },
+    }
 
 # Uploads larger than this are refused by the form validators, not just streamed
 # to disk; Django's own limits guard the request body.
@@ -296,6 +331,17 @@ CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {}
+if CELERY_BROKER_URL:
+    # Production's beats (`celery beat --scheduler redbeat.RedBeatScheduler`,
+    # docker-compose.yml) run on two machines, one active: celery-redbeat keeps
+    # the schedule in Redis behind a lock the active beat renews on every tick
+    # (at most CELERY_BEAT_MAX_LOOP_INTERVAL apart); a standby beat takes the
+    # lock, and the schedule with each task's last run, once it has not been
+    # renewed for BEAT_LOCK_TIMEOUT seconds. One beat sends each task once.
+    # (A worker's embedded beat, `make worker`, keeps Celery's file schedule.)
+    CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+    CELERY_REDBEAT_LOCK_TIMEOUT = int(os.environ.get("BEAT_LOCK_TIMEOUT", 30))
+    CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 # Newsletter (newsletter/). Digest times are DigestSchedule rows edited in admin;
 # one static beat entry checks every few minutes which digests are due.
 NEWSLETTER_BEAT_SECONDS = int(os.environ.get("NEWSLETTER_BEAT_SECONDS", 120))

@@ -73,9 +73,10 @@ urlpatterns = [
     # Browsers ask for /favicon.ico whatever the page links to.
     path("favicon.ico", views.favicon),
     # Editor images. WhiteNoise serves only static files; uploads are few and
-    # stored under random names, so Django serves them. Documents are not
-    # served from here: /documents/ checks that their item is published.
-    re_path(r"^media/editor/(?P<path>.+)$", editor_image),
+    # stored under random names (in the bucket, with S3), so Django serves
+    # them. Documents are not served from here: /documents/ checks that their
+    # item is published.
+    re_path(r"^media/editor/(?P<name>[\w.-]+)$", editor_image),
     # Standing pages (/privacy/, /accessibility/, /about/): last, so that they
     # never shadow a section's address.
     path("", include("pages.urls")),

@@ -2,8 +2,6 @@
 
 import datetime
 import os
-import socket
-import time
 import xml.etree.ElementTree as ET
 from unittest import mock
 from urllib.parse import parse_qsl, urlsplit
@@ -11,6 +9,9 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
+
+# Shared with make run-production, which starts real servers the same way.
+from deploy.components import free_port, wait_until  # noqa: F401
 
 
 def require(available, reason):
@@ -32,27 +33,6 @@ def at(moment):
     """Pin "now" for the code under test (django.utils.timezone.now, which
     localdate() and localtime() read too): `with at(london(2026, 12, 2, 8)):`."""
     return mock.patch("django.utils.timezone.now", return_value=moment)
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until(check, timeout, what):
-    """Poll `check()` until it returns something truthy; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            result = check()
-        except Exception:  # the component is still coming up
-            result = None
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout}s")
-        time.sleep(0.1)
 
 
 def member_of(group_name, name=None, email=False):

@@ -81,7 +81,7 @@ sub site_pages {
         set req.url = regsub(req.url, "\?.*$", "");
     } elsif (req.url ~ "^/(?:healthz/(?:\?|$)|preview/(?:[^/]+)/(?:\?|$)|favicon\.ico(?:\?|$))") {
         return (pass);
-    } elsif (req.url ~ "^/(?:media/editor/(?:.+)(?:\?|$)|(?:[-a-zA-Z0-9_]+)/(?:\?|$))") {
+    } elsif (req.url ~ "^/(?:media/editor/(?:[\w.-]+)(?:\?|$)|(?:[-a-zA-Z0-9_]+)/(?:\?|$))") {
         set req.url = regsub(req.url, "\?.*$", "");
     } else {
         set req.url = regsub(req.url, "\?.*$", "");

@@ -12,13 +12,11 @@ Components missing from a machine skip the test (fail it in CI), through require
 """
 
 import asyncio
-import glob
 import http.client
 import logging
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -30,7 +28,14 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPProtocol
 
-from tests.helpers import free_port, require, wait_until
+from deploy.components import (
+    PostgresServer,
+    RedisServer,
+    postgres_bindir,
+    stop_process,
+    wait_until,
+)
+from tests.helpers import free_port, require
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -38,82 +43,7 @@ BIN = Path(sys.executable).parent
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
-def stop_process(process, sig=signal.SIGTERM, timeout=30):
-    """Signal a process started with start_new_session (its whole group) and reap it."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, sig)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 # ------------------------------------------------------------------- Redis
-
-
-class RedisServer:
-    """A redis-server of our own. stop() and start() keep the port, as a
-    restarted Redis would; freeze() is SIGSTOP (it accepts TCP, never answers)."""
-
-    def __init__(self, directory):
-        self.port = free_port()
-        self.directory = directory
-        self.process = None
-
-    def url(self, db=0):
-        return f"redis://127.0.0.1:{self.port}/{db}"
-
-    def start(self, *extra):
-        self.process = subprocess.Popen(
-            [
-                shutil.which("redis-server"),
-                "--bind", "127.0.0.1",
-                "--port", str(self.port),
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", str(self.directory),
-                *extra,
-            ],
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_until(self.ping, 10, f"redis-server on port {self.port}")
-
-    def stop(self):
-        if self.process is not None:
-            stop_process(self.process)
-            self.process = None
-
-    def freeze(self):
-        os.kill(self.process.pid, signal.SIGSTOP)
-
-    def thaw(self):
-        os.kill(self.process.pid, signal.SIGCONT)
-
-    def client(self, db=0):
-        import redis
-
-        return redis.Redis.from_url(self.url(db), socket_timeout=2)
-
-    def ping(self):
-        return self.client().ping()
-
-    def fill(self):
-        """Make Redis full: a memory limit below what it holds, no eviction
-        (as docker-compose runs it), so every write is refused with OOM."""
-        client = self.client()
-        client.set("ballast", b"x" * 4 * 1024 * 1024)
-        client.config_set("maxmemory-policy", "noeviction")
-        client.config_set("maxmemory", "1mb")
-
-    def connections_received(self):
-        return self.client().info("stats")["total_connections_received"]
 
 
 @pytest.fixture
@@ -129,54 +59,6 @@ def redis_server(tmp_path):
 
 
 # -------------------------------------------------------------- PostgreSQL
-
-
-def postgres_bindir():
-    found = glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")
-    found.sort(key=lambda path: int(path.split("/")[4]))
-    return Path(found[-1]).parent if found else None
-
-
-class PostgresServer:
-    """A PostgreSQL cluster of our own in a temporary folder. As root, its
-    commands run as the postgres user (initdb refuses root)."""
-
-    def __init__(self, bindir, directory):
-        self.bindir = bindir
-        self.directory = Path(directory)
-        self.data = self.directory / "data"
-        self.port = free_port()
-
-    def _run(self, *command, check=True):
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        return subprocess.run(
-            [*prefix, str(self.bindir / command[0]), *command[1:]],
-            check=check,
-            capture_output=True,
-            text=True,
-            cwd="/",
-        )
-
-    def init(self):
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "-E", "UTF8", "--no-sync", "--locale=C.UTF-8")
-
-    def start(self):
-        options = (
-            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
-            "-c fsync=off -c full_page_writes=off -c synchronous_commit=off"
-        )
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.directory / "log"),
-                  "-o", options, "-w", "-t", "30", "start")
-
-    def stop(self, mode="fast"):
-        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
-
-    def url(self, name):
-        return f"postgres://postgres@127.0.0.1:{self.port}/{name}"
-
-    def create_database(self, name):
-        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name)
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,7 @@
 """The site while its database or Redis is down: gunicorn (DEBUG off) against
 our own PostgreSQL and Redis, stopped and started under it."""
 
+import concurrent.futures
 import json
 import re
 import time
@@ -242,3 +243,50 @@ def test_redis_fault_keeps_public_pages_served_from_the_database(
         15, "the page cache after Redis returned",
     )
     assert site.process.pid == pid
+
+
+def test_postgresql_frozen_answers_a_clean_503_within_5s_and_recovers(
+    site_database, postgres_server, start_site
+):
+    """A SIGSTOPped PostgreSQL keeps its connections open and its kernel ACKs
+    every packet: only the client's own limits end the wait (common.database)."""
+    site = start_site(DATABASE_URL=site_database, PAGE_CACHE_TIMEOUT=0, CONN_MAX_AGE=60)
+    pid = site.process.pid
+    for _ in range(3):  # every gunicorn worker holds an open connection now
+        for path in PUBLIC_PAGES:
+            assert site.request("GET", path).status == 200, path
+
+    postgres_server.freeze()
+    try:
+        statuses = []
+        for path in [*PUBLIC_PAGES, "/news/2020/not-seen-before/", "/newsletter/", "/news/2019/"]:
+            response = site.request("GET", path)
+            assert response.status == 200 or is_clean_503(response), (path, response.status)
+            assert response.seconds < 5, (path, response.seconds)
+            statuses.append((response.status, round(response.seconds, 1)))
+        assert [status for status, _ in statuses].count(503) >= 6, statuses
+        print("frozen:", statuses)
+        # Many at once: no queue builds up behind the frozen server.
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(lambda _: site.request("GET", "/news/2020/"), range(16)))
+        assert all(is_clean_503(r) and r.seconds < 5 for r in responses), [
+            (r.status, round(r.seconds, 1)) for r in responses
+        ]
+        probe = site.request("GET", "/healthz/?check=database")
+        assert probe.status == 503 and probe.seconds < 5
+    finally:
+        postgres_server.thaw()
+
+    # The same gunicorn, with no restart, serves again within seconds: each
+    # worker tries the database again DATABASE_RETRY_AFTER_SECONDS (5) after
+    # its last timeout.
+    started = time.monotonic()
+
+    def every_page_served():
+        return all(site.request("GET", path).status == 200 for path in PUBLIC_PAGES * 2)
+
+    wait_until(every_page_served, 15, "pages after thaw")
+    recovery = time.monotonic() - started
+    print(f"every page served {recovery:.1f}s after the thaw")
+    assert site.process.pid == pid and site.process.poll() is None
+    assert recovery < 10, recovery

@@ -56,3 +56,19 @@ def test_redis_answering(client, redis_url):
 def test_head_is_answered_and_post_refused(client):
     assert client.head("/healthz/").status_code == 200
     assert client.post("/healthz/").status_code == 405
+
+
+def test_the_shared_caches_probe_asks_about_the_database_alone(client, settings):
+    """Pages need the database, not Redis (the cache fails open): Varnish's probe
+    (?check=database) keeps a replica in service while Redis is down."""
+    settings.REDIS_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    response = client.get("/healthz/?check=database")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_the_probe_fails_with_the_database(client, monkeypatch):
+    monkeypatch.setattr(views, "connection", UnreachableDatabase())
+    response = client.get("/healthz/?check=database")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "error"}

@@ -145,9 +145,9 @@ def test_postgresql_prepares_statements_with_generic_plans_unless_told_not_to():
         "server_side_binding": True,
         "prepare_threshold": 2,
         "options": "-c plan_cache_mode=force_generic_plan",
-        "connect_timeout": 5,
+        "connect_timeout": 3,
     }
-    assert database_options(DATABASE_PREPARED_STATEMENTS="0") == {"connect_timeout": 5}
+    assert database_options(DATABASE_PREPARED_STATEMENTS="0") == {"connect_timeout": 3}
 
 
 def test_postgresql_connections_give_up_after_a_few_seconds():
