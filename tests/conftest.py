@@ -14,6 +14,7 @@ from django.core.cache import caches
 from django.test import override_settings
 from django.utils import timezone
 
+from editorial.scheduling import forget_next_due
 from news.models import Category, NewsItem
 from newsletter.models import Subscriber
 from portal_site.celery import app as celery_app
@@ -71,6 +72,7 @@ def _isolated_cache_and_media(settings, tmp_path):
     """Each test starts with empty caches and its own media folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     caches["default"].clear()
+    forget_next_due()  # what this process remembers of the cache, too
     yield
     caches["default"].clear()
 

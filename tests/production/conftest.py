@@ -230,6 +230,7 @@ class FormParser(HTMLParser):
     def __init__(self):
         super().__init__()
         self.fields, self.files, self.textarea, self.select = [], [], None, None
+        self.radios = set()  # names of the radio buttons, checked or not
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -239,6 +240,8 @@ class FormParser(HTMLParser):
             if kind == "file":
                 self.files.append(name)
             elif kind in ("checkbox", "radio"):
+                if kind == "radio":
+                    self.radios.add(name)
                 if "checked" in attrs:
                     self.fields.append([name, attrs.get("value", "on")])
             elif kind not in ("submit", "button", "image", "reset"):
@@ -320,8 +323,11 @@ class Staff:
         assert response.status == 302, response.text[:500]
 
     def change(self, path, changes, files=()):
-        """Open an admin change form, change some fields, save."""
+        """Open an admin change form, change some fields, save. A change to an
+        item readers can see is called minor (the form asks, issue 19)."""
         form = self.form(path)
+        if "change_kind" in form.radios:
+            changes = {"change_kind": "minor", **changes}
         fields = [[name, changes.get(name, value)] for name, value in form.fields]
         fields += [[name, value] for name, value in changes.items()
                    if name not in {field[0] for field in fields}]
