@@ -39,7 +39,7 @@ def subject(digest, count, sections=()):
         news = "1 new item" if count == 1 else f"{count} new items"
     else:
         news = " and ".join(section["title"].lower() for section in sections) or "no new items"
-    return f"{settings.SITE_NAME} news: {news}, {digest.covers()}"
+    return f"{settings.SITE_NAME} news: {news}, {digest.period_label()}"
 
 
 def extra_sections(digest):

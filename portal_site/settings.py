@@ -324,6 +324,21 @@ NEWSLETTER_PUBLISH_LAG = 60  # seconds allowed for a publishing transaction to c
 NEWSLETTER_CHUNK_SIZE = int(os.environ.get("NEWSLETTER_CHUNK_SIZE", 500))
 NEWSLETTER_PARALLEL_CHUNKS = int(os.environ.get("NEWSLETTER_PARALLEL_CHUNKS", 4))
 NEWSLETTER_BUILD_BATCH = 2000
+# Through an email service's batch API (EMAIL_PROVIDER mailgun, sendgrid or
+# brevo): recipients per API call (capped at what the service takes).
+NEWSLETTER_BATCH_SIZE = int(os.environ.get("NEWSLETTER_BATCH_SIZE", 500))
+# The sending rate of all workers together (0: no limit), counted in Redis.
+NEWSLETTER_MAX_PER_SECOND = int(os.environ.get("NEWSLETTER_MAX_PER_SECOND", 0))
+NEWSLETTER_MAX_PER_DAY = int(os.environ.get("NEWSLETTER_MAX_PER_DAY", 0))
+# The brake (newsletter.brakes): a digest pauses when its spam complaints or
+# bounces pass these fractions of its accepted emails (of at least
+# NEWSLETTER_BRAKE_MIN_DELIVERIES).
+NEWSLETTER_MAX_COMPLAINT_RATE = float(os.environ.get("NEWSLETTER_MAX_COMPLAINT_RATE", 0.003))
+NEWSLETTER_MAX_BOUNCE_RATE = float(os.environ.get("NEWSLETTER_MAX_BOUNCE_RATE", 0.05))
+NEWSLETTER_BRAKE_MIN_DELIVERIES = int(os.environ.get("NEWSLETTER_BRAKE_MIN_DELIVERIES", 1000))
+# A digest's HTML is kept under this (Gmail clips messages past 102 KB, and
+# with them the unsubscribe link): the oldest items become links.
+NEWSLETTER_MAX_HTML_BYTES = 90 * 1024
 NEWSLETTER_MAX_ATTEMPTS = 6
 NEWSLETTER_RETRY_BASE_SECONDS = int(os.environ.get("NEWSLETTER_RETRY_BASE_SECONDS", 60))
 # A worker holds a lease on the deliveries it claimed and renews it while it is
@@ -340,8 +355,10 @@ NEWSLETTER_SOFT_BOUNCE_LIMIT = int(os.environ.get("NEWSLETTER_SOFT_BOUNCE_LIMIT"
 # Dotted paths of functions (digest) -> list of {"title", "items": [{"title", "url", "text"}]}
 # whose sections are added to every digest (e.g. upcoming maintenance).
 NEWSLETTER_DIGEST_EXTRA_SECTIONS = ["maintenance.digests.upcoming_maintenance"]
-# Sign-up limits (cache-backed): per address, and per client IP address.
-NEWSLETTER_EMAIL_INTERVAL = 10 * 60  # one confirmation email per address per 10 minutes
+# Emails public forms may make us send to one address (sign-up, "lost your
+# link?"), counted on the subscriber's row in the database; and sign-ups per
+# client IP address, counted in the cache (skipped when it is unavailable).
+NEWSLETTER_EMAIL_INTERVAL = 10 * 60  # one email per address per 10 minutes
 NEWSLETTER_EMAIL_PER_DAY = 3
 NEWSLETTER_IP_PER_HOUR = int(os.environ.get("NEWSLETTER_IP_PER_HOUR", 10))
 
