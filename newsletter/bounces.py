@@ -87,15 +87,16 @@ def _is_soft(esp_event):
 
 def _event_id(event):
     if event.event_id:
-        return str(event.event_id)[:200]
+        return _text(event.event_id)[:200]
     # Without an id from the provider, the payload itself identifies the event.
     payload = json.dumps(event.esp_event, sort_keys=True, default=str).encode()
     return "sha256:" + hashlib.sha256(payload).hexdigest()
 
 
 def _text(*values):
-    """A provider's free text for our records (whatever type it came as)."""
-    return " ".join(str(value) for value in values if value)[:500]
+    """A provider's free text for our records, whatever type it came as (the
+    database refuses NUL characters)."""
+    return " ".join(str(value) for value in values if value).replace("\x00", "")[:500]
 
 
 def digest_of(event, address):
@@ -104,7 +105,9 @@ def digest_of(event, address):
     within SOFT_BOUNCE_WINDOW; None if neither."""
     metadata = event.metadata if isinstance(event.metadata, dict) else {}
     named = str(metadata.get("digest", ""))
-    if named.isdigit() and Digest.objects.filter(pk=int(named)).exists():
+    if named.isascii() and named.isdigit() and len(named) < 18 and (
+        Digest.objects.filter(pk=int(named)).exists()
+    ):
         return int(named)
     return (
         Delivery.objects.filter(

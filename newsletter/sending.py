@@ -162,6 +162,10 @@ class Job:
     def subscriber(self):
         return self.delivery.subscriber
 
+    @property
+    def variant(self):
+        return tuple(item.pk for item in self.items)
+
 
 @dataclass
 class ChunkResult:
@@ -216,25 +220,31 @@ class Chunk:
         self.stop = None
         self.rejected = 0
 
-    def batches(self, size):
+    def batches(self, size, variants=False):
         """Yields lists of at most `size` Jobs that may be sent now; rows that
         need no email are settled as skipped on the way, without using the
-        rate limit. Ends early, with self.stop set, when the gate says so."""
-        queue = list(reversed(self.deliveries))
+        rate limit. With `variants`, each batch holds one variant (the same
+        items), for transports that send one message to many. Ends early,
+        with self.stop set, when the gate says so."""
+        jobs = [job for job in map(self._job, self.deliveries) if job is not None]
+        if variants:  # the same items together, in their first row's order
+            order = {}
+            for job in jobs:
+                order.setdefault(job.variant, len(order))
+            jobs.sort(key=lambda job: order[job.variant])
+        queue = list(reversed(jobs))
         while queue:
-            batch = []
-            while queue and len(batch) < size:
-                job = self._job(queue.pop())
-                if job is not None:
-                    batch.append(job)
-            if not batch:
-                return
+            batch = [queue.pop()]
+            while queue and len(batch) < size and (
+                not variants or queue[-1].variant == batch[0].variant
+            ):
+                batch.append(queue.pop())
             try:
                 admitted = self.gate.admit(len(batch))
             except Stop as stop:
                 self.stop = stop
                 return
-            queue.extend(reversed([job.delivery for job in batch[admitted:]]))
+            queue.extend(reversed(batch[admitted:]))
             yield batch[:admitted]
 
     def _job(self, delivery):
@@ -335,7 +345,8 @@ def send_chunk(digest_id):
     """Claim and send one chunk; returns a ChunkResult."""
     from .transports import transport_for
 
-    pks = claim(digest_id, settings.NEWSLETTER_CHUNK_SIZE)
+    transport = transport_for()
+    pks = claim(digest_id, transport.chunk_size)
     if not pks:
         return ChunkResult(0, None, more=False)
     digest = Digest.objects.get(pk=digest_id)
@@ -349,7 +360,7 @@ def send_chunk(digest_id):
     )
     chunk = Chunk(digest, deliveries, renderer, topics)
     try:
-        transport_for(chunk).send(chunk)
+        transport.send(chunk)
     finally:
         chunk.settle()
     return chunk.result()

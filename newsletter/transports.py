@@ -16,7 +16,7 @@ import smtplib
 from dataclasses import dataclass, field
 
 from anymail.backends.base import AnymailBaseBackend
-from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+from anymail.exceptions import AnymailError, AnymailInvalidAddress, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 # SMTP messages (and before every batch call of the other transports).
 SMTP_BATCH = 100
 ONE_BY_ONE_BATCH = 20
+BATCHES_PER_CHUNK = 4
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ ACCEPTED = {"queued", "sent", "unknown", None}
 REFUSED = {"rejected", "invalid"}
 
 
-def transport_for(chunk):
+def transport_for():
     connection = mailer()
     if isinstance(connection, SMTPBackend):
         return SmtpTransport(connection)
@@ -70,6 +71,7 @@ def transport_for(chunk):
 class SmtpTransport:
     def __init__(self, connection):
         self.connection = connection
+        self.chunk_size = settings.NEWSLETTER_CHUNK_SIZE
 
     def send(self, chunk):
         try:
@@ -124,15 +126,14 @@ class BatchTransport:
     def __init__(self, connection, api):
         self.connection = connection
         self.api = api
+        self.batch_size = min(settings.NEWSLETTER_BATCH_SIZE, api.max_recipients)
+        # A digest has a few variants (lists of items); a chunk several
+        # batches' worth, so that each variant's calls are full.
+        self.chunk_size = max(settings.NEWSLETTER_CHUNK_SIZE, BATCHES_PER_CHUNK * self.batch_size)
 
     def send(self, chunk):
-        size = min(settings.NEWSLETTER_BATCH_SIZE, self.api.max_recipients)
-        for batch in chunk.batches(size):
-            variants = {}
-            for job in batch:
-                variants.setdefault(tuple(item.pk for item in job.items), []).append(job)
-            for jobs in variants.values():
-                self._send(chunk, jobs)
+        for jobs in chunk.batches(self.batch_size, variants=True):
+            self._send(chunk, jobs)
 
     def _send(self, chunk, jobs):
         """One call for jobs of one variant. A request the service refuses as
@@ -156,21 +157,19 @@ class BatchTransport:
             self.connection.send_messages([message])
         except AnymailRecipientsRefused:
             pass  # every recipient refused: the answers are on the message
-        except AnymailAPIError as error:
+        except (AnymailError, OSError) as error:
             status = getattr(error, "status_code", None)
-            if status in (400, 422) and len(jobs) > 1:
+            refused_whole = isinstance(error, AnymailInvalidAddress) or status in (400, 422)
+            if refused_whole and len(jobs) > 1:
                 half = len(jobs) // 2
                 self._send(chunk, jobs[:half])
                 self._send(chunk, jobs[half:])
-            elif status in (400, 422):
+            elif refused_whole:
                 chunk.rejected_permanently(
-                    jobs[0].delivery, f"Refused by the email service: {error}"[:500], "invalid"
+                    jobs[0].delivery, f"Refused: {error}"[:500], "invalid"
                 )
             else:
                 chunk.retry([job.delivery for job in jobs], f"{status or ''} {error}".strip())
-            return
-        except (AnymailError, OSError) as error:
-            chunk.retry([job.delivery for job in jobs], str(error))
             return
         record_answers(chunk, jobs, message)
 
@@ -201,6 +200,7 @@ def record_answers(chunk, jobs, message):
 class OneByOneTransport:
     def __init__(self, connection):
         self.connection = connection
+        self.chunk_size = settings.NEWSLETTER_CHUNK_SIZE
 
     def send(self, chunk):
         renderer = chunk.renderer

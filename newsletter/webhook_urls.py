@@ -28,8 +28,12 @@ from django.urls import path
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 
-# What Anymail's parsers raise on a body of the wrong shape.
-MALFORMED = (AnymailAPIError, ValueError, TypeError, KeyError, IndexError, AttributeError)
+# What Anymail's parsers raise on a body of the wrong shape (RecursionError:
+# JSON nested too deep; ArithmeticError: a timestamp out of range).
+MALFORMED = (
+    AnymailAPIError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+    RecursionError, ArithmeticError,
+)
 
 
 class MalformedWebhook(SuspiciousOperation):
