@@ -98,11 +98,11 @@ class Stop(Exception):
     CANCELLED = "cancelled"
     WAITING = "waiting"  # for the rate limit: the rows go back with a delay
 
-    def __init__(self, reason, retry_in=None, day_spent=False):
+    def __init__(self, reason, retry_in=None, resume_at=None):
         super().__init__(reason)
         self.reason = reason
-        self.retry_in = retry_in
-        self.day_spent = day_spent
+        self.retry_in = retry_in  # seconds
+        self.resume_at = resume_at  # the day's quota renews then: the whole digest waits
 
 
 class Gate:
@@ -137,8 +137,8 @@ class Gate:
                 continue
             if grant.count:
                 return grant.count
-            if grant.day_spent:
-                raise Stop(Stop.WAITING, retry_in=grant.wait, day_spent=True)
+            if grant.renews_at is not None:
+                raise Stop(Stop.WAITING, retry_in=grant.wait, resume_at=grant.renews_at)
             time.sleep(min(grant.wait, 1.0))
 
     def check_digest(self):
@@ -323,11 +323,12 @@ class Chunk:
             rows.update(status=Delivery.Status.CANCELLED, error="Digest cancelled.")
             return
         retry_in = self.stop.retry_in if self.stop is not None else None
-        due = timezone.now() + timedelta(seconds=retry_in or 0)
+        resume_at = self.stop.resume_at if self.stop is not None else None
+        due = resume_at or timezone.now() + timedelta(seconds=retry_in or 0)
         rows.update(
             status=Delivery.Status.PENDING, next_attempt_at=due, attempts=F("attempts") - 1
         )
-        if self.stop is not None and self.stop.day_spent:
+        if resume_at is not None:
             # The rest of the digest waits for tomorrow too, instead of being
             # claimed chunk by chunk only to be put back.
             Delivery.objects.filter(

@@ -66,20 +66,19 @@ class Unavailable(Exception):
 class Grant:
     count: int  # messages that may go now
     wait: float  # seconds until the next may go, when count is 0
-    day_spent: bool  # the day's quota is used up: wait until tomorrow
+    renews_at: datetime.datetime | None = None  # the day's quota is spent until then
 
 
 def active():
     return bool(settings.NEWSLETTER_MAX_PER_SECOND or settings.NEWSLETTER_MAX_PER_DAY)
 
 
-def seconds_until_tomorrow(now=None):
-    """Seconds until the next midnight, UK time (when the day's quota renews)."""
-    now = timezone.localtime(now or timezone.now())
-    tomorrow = timezone.make_aware(
-        datetime.datetime.combine(now.date() + datetime.timedelta(days=1), datetime.time())
+def tomorrow():
+    """The next midnight, UK time, when the day's quota renews."""
+    today = timezone.localdate()
+    return timezone.make_aware(
+        datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time())
     )
-    return max((tomorrow - now).total_seconds(), 1.0)
 
 
 class SendingLimit:
@@ -123,5 +122,6 @@ class SendingLimit:
         except redis.RedisError as error:
             raise Unavailable(str(error)) from error
         if day_spent:
-            return Grant(0, seconds_until_tomorrow(), True)
-        return Grant(int(count), float(wait), False)
+            renews_at = tomorrow()
+            return Grant(0, (renews_at - timezone.now()).total_seconds(), renews_at)
+        return Grant(int(count), float(wait))
