@@ -186,9 +186,26 @@ class DigestBodies:
         self.text, self.html = text, html
         self.in_full, self.as_links, self.left_out = in_full, as_links, left_out
 
-    @property
-    def html_size(self):
-        return len(self.html.encode())
+    def html_size(self, link_growth):
+        """The bytes of the HTML a recipient gets: its links filled in (each
+        `link_growth` bytes longer than its placeholder, at most) and its
+        lines ended with CRLF, as email sends them."""
+        links = sum(self.html.count(placeholder) for placeholder in MERGE_FIELDS)
+        return sent_size(self.html) + links * link_growth
+
+
+def sent_size(body):
+    """Bytes of a body as email carries it: UTF-8, lines ended with CRLF."""
+    return len(body.encode()) + body.count("\n")
+
+
+def link_growth():
+    """How much longer a recipient's link is than its placeholder, at most."""
+    from .models import Subscriber, new_secret
+
+    sample = manage_urls(Subscriber(secret=new_secret()))
+    slack = 8  # the token's timestamp and signature may be a little longer
+    return max(len(url) for url in sample) + slack - min(len(p) for p in MERGE_FIELDS)
 
 
 class DigestRenderer:
@@ -232,6 +249,7 @@ class DigestRenderer:
 
     def _fit(self, contexts):
         limit = settings.NEWSLETTER_MAX_HTML_BYTES
+        growth = link_growth()
         renders = {}
 
         def render(in_full, as_links):
@@ -241,12 +259,14 @@ class DigestRenderer:
 
         count = len(contexts)
         whole = render(count, 0)
-        if whole.html_size <= limit:
+        if whole.html_size(growth) <= limit:
             return whole
-        in_full = _largest(lambda n: render(n, count - n).html_size <= limit, 0, count - 1)
+        in_full = _largest(
+            lambda n: render(n, count - n).html_size(growth) <= limit, 0, count - 1
+        )
         if in_full is not None:
             return render(in_full, count - in_full)
-        as_links = _largest(lambda n: render(0, n).html_size <= limit, 0, count)
+        as_links = _largest(lambda n: render(0, n).html_size(growth) <= limit, 0, count)
         return render(0, as_links or 0)
 
     def _render(self, contexts, in_full, as_links):
