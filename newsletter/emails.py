@@ -147,7 +147,9 @@ def brake_message(digest):
 
     managers = (
         get_user_model()
-        .objects.with_perm("newsletter.change_digest")
+        .objects.with_perm(
+            "newsletter.change_digest", backend="django.contrib.auth.backends.ModelBackend"
+        )
         .filter(is_active=True)
         .exclude(email="")
         .order_by("pk")

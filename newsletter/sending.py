@@ -219,6 +219,7 @@ class Chunk:
         self.retry_in = None
         self.stop = None
         self.rejected = 0
+        self.braked = False
 
     def batches(self, size, variants=False):
         """Yields lists of at most `size` Jobs that may be sent now; rows that
@@ -233,7 +234,11 @@ class Chunk:
                 order.setdefault(job.variant, len(order))
             jobs.sort(key=lambda job: order[job.variant])
         queue = list(reversed(jobs))
+        checked = 0
         while queue:
+            if self.rejected > checked:  # refusals while sending count as bounces
+                checked = self.rejected
+                self.braked = self.braked or brakes.check(self.digest.pk)
             batch = [queue.pop()]
             while queue and len(batch) < size and (
                 not variants or queue[-1].variant == batch[0].variant
@@ -338,8 +343,9 @@ class Chunk:
             self.retry_in = min(self.retry_in or 10**9, retry_in)
 
     def result(self):
-        braked = bool(self.rejected) and brakes.check(self.digest.pk)
-        return ChunkResult(self.sent, self.retry_in, more=self.stop is None, braked=braked)
+        if self.rejected:
+            self.braked = self.braked or brakes.check(self.digest.pk)
+        return ChunkResult(self.sent, self.retry_in, more=self.stop is None, braked=self.braked)
 
 
 def send_chunk(digest_id):
