@@ -280,21 +280,23 @@ class Chunk:
 
     def accepted(self, deliveries_and_answers):
         """Record deliveries an email service accepted, with its answer for
-        each ((delivery, status, message id)), in one query."""
-        now = timezone.now()
-        rows = []
+        each ((delivery, status, message id)): one UPDATE per distinct answer
+        (a call usually has one id for all its recipients)."""
+        groups = {}
         for delivery, status, message_id in deliveries_and_answers:
-            delivery.status = Delivery.Status.SENT
-            delivery.sent_at = now
-            delivery.error = ""
-            delivery.provider_status = status
-            delivery.provider_message_id = str(message_id or "")[:200]
-            rows.append(delivery)
-            self.settled.add(delivery.pk)
-        Delivery.objects.bulk_update(
-            rows, ["status", "sent_at", "error", "provider_status", "provider_message_id"]
-        )
-        self.sent += len(rows)
+            key = (status, str(message_id or "")[:200])
+            groups.setdefault(key, []).append(delivery.pk)
+        now = timezone.now()
+        for (status, message_id), pks in groups.items():
+            Delivery.objects.filter(pk__in=pks).update(
+                status=Delivery.Status.SENT,
+                sent_at=now,
+                error="",
+                provider_status=status,
+                provider_message_id=message_id,
+            )
+            self.settled.update(pks)
+            self.sent += len(pks)
 
     def refused(self, delivery, error):
         """A line break or other defect in an address or header: refused before
