@@ -288,8 +288,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
-# Longer than any task, so Redis never redelivers a task that is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than any task, so Redis never redelivers a task that is still running.
+    "visibility_timeout": 2 * 60 * 60,
+    # A frozen Redis costs a request that queues a task seconds, not a hang:
+    # the publish fails and the caller falls back (tasks.queue_form_email).
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_max": 0.2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {}
 # Newsletter (newsletter/). Digest times are DigestSchedule rows edited in admin;
