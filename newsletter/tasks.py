@@ -99,7 +99,7 @@ def send_digest_chunk(digest_id):
     else:
         sending.finish_if_done(digest_id)
     if result.braked:
-        notify_brake(digest_id)
+        notify_brake.delay(digest_id)
     return result.sent
 
 
@@ -121,20 +121,8 @@ def notify_brake(digest_id):
 
 
 def queue_brake_notice(digest_id):
-    """From a webhook: notify_brake by a worker once the pause is committed;
-    without a broker, here."""
-
-    def send():
-        try:
-            notify_brake.delay(digest_id)
-        except kombu.exceptions.OperationalError as error:
-            log.warning("Broker unavailable, sending the brake notice here: %s", error)
-            try:
-                notify_brake(digest_id)
-            except (smtplib.SMTPException, OSError) as mail_error:
-                log.error("Could not send the brake notice: %s", mail_error)
-
-    transaction.on_commit(send)
+    """From a webhook: notify_brake once the pause is committed."""
+    transaction.on_commit(lambda: queue_or_run(notify_brake, digest_id))
 
 
 @shared_task(
@@ -184,9 +172,10 @@ def send(message):
         connection.send_messages([message])
 
 
-def queue_form_email(task, *args):
-    """Queue the work of a public form; if the broker cannot be reached, do it
-    here (slower, but nothing is lost and the visitor gets no error)."""
+def queue_or_run(task, *args):
+    """Queue a task that sends an email (a public form's, the brake's); if the
+    broker cannot be reached, run it here (slower, but nothing is lost and
+    the visitor gets no error)."""
     try:
         task.delay(*args)
     except kombu.exceptions.OperationalError as error:
@@ -198,8 +187,8 @@ def queue_form_email(task, *args):
 
 
 def queue_signup(email, choices):
-    queue_form_email(process_signup, email, choices.as_list())
+    queue_or_run(process_signup, email, choices.as_list())
 
 
 def queue_link_request(email):
-    queue_form_email(process_link_request, email)
+    queue_or_run(process_link_request, email)

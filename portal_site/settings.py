@@ -292,7 +292,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # Longer than any task, so Redis never redelivers a task that is still running.
     "visibility_timeout": 2 * 60 * 60,
     # A frozen Redis costs a request that queues a task seconds, not a hang:
-    # the publish fails and the caller falls back (tasks.queue_form_email).
+    # the publish fails and the caller falls back (newsletter.tasks.queue_or_run).
     "socket_timeout": 2,
     "socket_connect_timeout": 2,
 }
