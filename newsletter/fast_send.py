@@ -16,6 +16,7 @@ EmailMessages (newsletter.emails.DigestRenderer)."""
 import binascii
 import email.policy
 import email.quoprimime
+import re
 from contextlib import contextmanager
 
 from django.conf import settings
@@ -151,11 +152,18 @@ def _quoted(value):
     return email.quoprimime.body_encode(value, eol="\r\n").encode()
 
 
+# A plain addr-spec: a dot-atom local part and a domain name, ASCII, nothing
+# else (no space, quote, comma, angle bracket or line break).
+PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
+
+
 class SmtpByteSender:
     """Sends finished MIME bytes over an open Django SMTP backend's connection:
     the explicit interface for prebuilt messages, where Django's send_messages()
-    would build each message again. The envelope addresses go through the
-    backend's own prep_address() (which refuses line breaks)."""
+    would build each message again. A plain address goes into the envelope as
+    it is; any other goes through the backend's own prep_address(), which
+    parses it fully and refuses line breaks (a tenth of a millisecond a
+    message, which the plain addresses of a list need not pay)."""
 
     def __init__(self, backend):
         self.backend = backend
@@ -166,10 +174,13 @@ class SmtpByteSender:
         """A sender, or None when the mailer is not SMTP."""
         return cls(backend) if isinstance(backend, SMTPBackend) else None
 
+    def envelope(self, address):
+        if PLAIN_ADDRESS.fullmatch(address):
+            return address
+        return self.backend.prep_address(address)
+
     def send(self, recipient, data):
-        self.backend.connection.sendmail(
-            self.envelope_from, [self.backend.prep_address(recipient)], data
-        )
+        self.backend.connection.sendmail(self.envelope_from, [self.envelope(recipient)], data)
 
 
 # ---------------------------------------------------------------- sent marks

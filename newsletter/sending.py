@@ -45,6 +45,11 @@ from .services import suppress
 log = logging.getLogger(__name__)
 
 OPEN = [Delivery.Status.PENDING, Delivery.Status.SENDING]
+# What sending reads of a claimed delivery and its subscriber.
+SENDING_FIELDS = [
+    "since", "attempts", "subscriber__email", "subscriber__public_id", "subscriber__secret",
+    "subscriber__status",
+]
 # How long a worker waits for a rate limit it cannot read (Redis down) before
 # giving its rows back, and when it tries again.
 LIMIT_UNAVAILABLE_WAIT = 120
@@ -360,7 +365,10 @@ def send_chunk(digest_id):
         return ChunkResult(0, None, more=False)
     digest = Digest.objects.get(pk=digest_id)
     deliveries = list(
-        Delivery.objects.filter(pk__in=pks).select_related("subscriber").order_by("pk")
+        Delivery.objects.filter(pk__in=pks)
+        .select_related("subscriber")
+        .only(*SENDING_FIELDS)
+        .order_by("pk")
     )
     topics = topics_by_subscriber([d.subscriber_id for d in deliveries])
     oldest = min(d.since for d in deliveries)
