@@ -169,6 +169,9 @@ class SmtpSink:
                 time.sleep(0.1)
         self.base = self.count()
 
+    def cpu(self):
+        return cpu_seconds([self.process.pid])
+
     def count(self):
         """Messages accepted so far (smtp-sink -c prints mesg=N)."""
         found = re.findall(rb"mesg=(\d+)", Path(self.output.name).read_bytes())
@@ -264,12 +267,26 @@ def prebuilt_digest_bytes():
 
 
 def raw_smtplib(port, count, from_email, data):
+    """(seconds, CPU seconds of this process) to send `data` to `count` addresses."""
+    cpu = cpu_seconds([os.getpid()])
     started = time.perf_counter()
     connection = smtplib.SMTP("127.0.0.1", port)
     for n in range(count):
         connection.sendmail(from_email, [f"reader{n:06d}@example.com"], data)
     connection.quit()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds([os.getpid()]) - cpu
+
+
+def cpu_seconds(pids):
+    """User and system CPU time the processes have used, in seconds."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def process_tree(pid):
@@ -332,6 +349,7 @@ def worker_run(env, concurrency):
     try:
         wait_for_worker(app)
         digest = schedules.forced_digest("weekly")
+        cpu = cpu_seconds(process_tree(worker.pid))
         started = time.perf_counter()
         tasks.build_and_send(digest.pk)
         peak = total = 0.0
@@ -346,12 +364,13 @@ def worker_run(env, concurrency):
             if time.perf_counter() - started > 3600:
                 sys.exit(f"bench: worker run did not finish: {digests.Progress.of(digest)}")
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(process_tree(worker.pid)) - cpu
         largest, together = peak_memory_mb(process_tree(worker.pid))
         peak, total = max(peak, largest), max(total, together)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
-    return elapsed, digests.Progress.of(digest).by_status, peak, total
+    return elapsed, digests.Progress.of(digest).by_status, peak, total, cpu
 
 
 def import_run(env, concurrency, rows):
@@ -447,15 +466,16 @@ def main():
             loaded = size
             reset_subscribers()
             from_email, data = prebuilt_digest_bytes()
-            before = sink.count()
-            raw_seconds = raw_smtplib(port, size, from_email, data)
+            before, sink_cpu = sink.count(), sink.cpu()
+            raw_seconds, raw_cpu = raw_smtplib(port, size, from_email, data)
             time.sleep(0.5)  # smtp-sink prints its counters as sessions end
+            raw_sink_cpu = sink.cpu() - sink_cpu
             assert sink.count() - before == size, "the sink lost messages"
-            before = sink.count()
+            before, sink_cpu = sink.count(), sink.cpu()
             # Every subscriber has something new: a third each of all, Update, MI.
-            seconds, counts, peak, total = worker_run(env, args.concurrency)
+            seconds, counts, peak, total, cpu = worker_run(env, args.concurrency)
             time.sleep(0.5)
-            received = sink.count() - before
+            received, sink_cpu = sink.count() - before, sink.cpu() - sink_cpu
             raw_rate, rate = size / raw_seconds, size / seconds
             results.append((size, rate, raw_rate, peak))
             print(
@@ -463,14 +483,17 @@ def main():
                 f"raw smtplib {raw_seconds:6.1f}s = {raw_rate:6.0f} msg/s; "
                 f"ratio {rate / raw_rate:.2f}; worker peak memory {peak:.0f} MB a process, "
                 f"{total:.0f} MB all {args.concurrency + 1} processes; "
-                f"smtp-sink received {received:,}; deliveries {counts}",
+                f"smtp-sink received {received:,}; deliveries {counts}\n"
+                f"bench: {size:>7,} CPU a message: worker {cpu / size * 1e6:.0f} us "
+                f"(smtp-sink {sink_cpu / size * 1e6:.0f} us); raw smtplib "
+                f"{raw_cpu / size * 1e6:.0f} us (smtp-sink {raw_sink_cpu / size * 1e6:.0f} us)",
                 flush=True,
             )
             if standin is None:
                 continue
             reset_subscribers()
             calls = len(standin.calls)
-            seconds, counts, peak, _ = worker_run(
+            seconds, counts, peak, _, cpu = worker_run(
                 batch_environment(env, standin, args.batch_size), args.concurrency
             )
             calls = standin.calls[calls:]
@@ -479,7 +502,8 @@ def main():
                 f"bench: {size:>7,} subscribers through the batch API (stand-in): "
                 f"{seconds:6.1f}s = {size / seconds:6.0f} msg/s in {len(calls):,} calls "
                 f"of up to {max(calls, default=0)} recipients; worker peak memory "
-                f"{peak:.0f} MB; refused calls {len(standin.refused)}; deliveries {counts}",
+                f"{peak:.0f} MB, CPU {cpu / size * 1e6:.0f} us a message; "
+                f"refused calls {len(standin.refused)}; deliveries {counts}",
                 flush=True,
             )
     finally:
