@@ -8,6 +8,7 @@
 
 import collections
 import threading
+import time
 
 import pytest
 from django.core import mail
@@ -99,50 +100,31 @@ def test_sending_waits_for_a_frozen_redis_and_carries_on(
     digest = schedules.forced_digest("weekly")
     digests.build(digest.pk)
 
+    failures = []
+
     def send_all():
         try:
             while sending.send_chunk(digest.pk).more:
                 pass
+        except Exception as error:  # reported by the test below
+            failures.append(error)
+            raise
         finally:
             connection.close()  # the thread's own
 
     sender = threading.Thread(target=send_all)
     try:
         sender.start()
-        wait_until(lambda: "Sending limit unavailable, waiting" in caplog.text, 20, "the wait")
-        stalled_at = len(mail.outbox)
-        sender.join(timeout=4)
+        wait_until(lambda: len(mail.outbox) >= 20 or failures, 30, "the first batch")
+        time.sleep(4)
+        assert not failures, failures
         assert sender.is_alive(), "the worker gave up instead of waiting"
-        assert len(mail.outbox) == stalled_at == 20  # the batch in flight, then nothing
+        assert len(mail.outbox) == 20  # the batch in flight at the freeze, then nothing
     finally:
         redis_server.thaw()
         sender.join(timeout=60)
         throttle.SendingLimit._client = None
+    assert not failures, failures
+    assert "Sending limit unavailable, waiting" in caplog.text
     received = collections.Counter(m.to[0] for m in mail.outbox)
     assert len(received) == 60 and set(received.values()) == {1}
-
-
-@pytest.mark.parametrize("fault", ["stopped", "frozen", "full"])
-def test_a_sign_up_through_the_site_answers_quickly_without_redis(
-    fault, site_database, redis_server, start_site
-):
-    """gunicorn with DEBUG off, the cache and the broker in the test's own
-    Redis, as compose runs them: with Redis broken the sign-up still gets the
-    usual answer within seconds (the work done in the web process)."""
-    from .test_outages import Browser, redis_site
-
-    site = redis_site(start_site, site_database, redis_server)
-    visitor = Browser(site)
-    token = visitor.csrf_token("/newsletter/")
-    break_redis(redis_server, fault)
-    try:
-        response = visitor.request("POST", "/newsletter/", {
-            "csrfmiddlewaretoken": token, "email": f"{fault}@example.com",
-            "frequency": "weekly", "consent_version": "2026-11",
-        })
-    finally:
-        mend_redis(redis_server, fault)
-    assert response.status == 302, response.content[:300]
-    assert response.getheader("Location") == "/newsletter/check-your-email/"
-    assert response.seconds < 8, response.seconds
-    print(f"{fault}: answered in {response.seconds:.1f} s")
