@@ -136,3 +136,20 @@ def test_every_newsletter_email_has_a_message_id_in_the_sites_domain(
     ids = [m.extra_headers["Message-ID"] for m in mailoutbox]
     assert len(ids) == 3 and len(set(ids)) == 3
     assert all(re.fullmatch(r"<[^@<>]+@news\.example\.org>", i) for i in ids), ids
+
+
+def test_the_form_makes_no_query_about_the_address(
+    client, make_subscriber, django_assert_max_num_queries
+):
+    """The web process only checks the form and queues the work: the same few
+    queries (none about subscribers) whatever the address."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_subscriber(email="ann@example.com")
+    # The base layout's banners only: the cookie banner's two, maintenance's one.
+    with django_assert_max_num_queries(3):
+        client.get(URL)
+    with CaptureQueriesContext(connection) as queries:
+        client.post(URL, {"email": "ann@example.com"})
+    assert not any("newsletter_subscriber" in q["sql"] for q in queries.captured_queries)
