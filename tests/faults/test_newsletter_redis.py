@@ -128,3 +128,29 @@ def test_sending_waits_for_a_frozen_redis_and_carries_on(
     assert not failures, failures
     received = collections.Counter(m.to[0] for m in mail.outbox)
     assert len(received) == 60 and set(received.values()) == {1}
+
+
+@pytest.mark.parametrize("fault", ["stopped", "frozen", "full"])
+def test_a_sign_up_through_the_site_answers_quickly_without_redis(
+    fault, site_database, redis_server, start_site
+):
+    """gunicorn with DEBUG off, the cache and the broker in the test's own
+    Redis, as compose runs them: with Redis broken the sign-up still gets the
+    usual answer within seconds (the work done in the web process)."""
+    from .test_outages import Browser, redis_site
+
+    site = redis_site(start_site, site_database, redis_server)
+    visitor = Browser(site)
+    token = visitor.csrf_token("/newsletter/")
+    break_redis(redis_server, fault)
+    try:
+        response = visitor.request("POST", "/newsletter/", {
+            "csrfmiddlewaretoken": token, "email": f"{fault}@example.com",
+            "frequency": "weekly", "consent_version": "2026-11",
+        })
+    finally:
+        mend_redis(redis_server, fault)
+    assert response.status == 302, response.content[:300]
+    assert response.getheader("Location") == "/newsletter/check-your-email/"
+    assert response.seconds < 8, response.seconds
+    print(f"{fault}: answered in {response.seconds:.1f} s")
