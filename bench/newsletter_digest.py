@@ -8,37 +8,43 @@ What it does, all on this machine's loopback:
 1. drops and recreates its own PostgreSQL database (bench_newsletter), migrates
    it, and loads six published items in two categories and the subscribers (a
    third each: every topic, "Update" only, "Management info" only);
-2. starts a local SMTP sink (aiosmtpd, the project's SMTP server, in its own
-   process) that counts and discards every message;
+2. starts Postfix's `smtp-sink` (C; installed from Debian's postfix package
+   when missing, with no Postfix daemon configured or left running), which
+   accepts and discards every message, fast enough not to be the bottleneck;
 3. for each size: the ceiling first, raw smtplib sending one pre-built digest's
    bytes to every address over one connection; then a real worker
    (`celery -A portal_site worker`, prefork, DEBUG off) through Redis: from
-   queueing the digest's build task until every delivery is marked sent, the
-   building of the Delivery rows included;
+   building the digest until every delivery is marked sent, the building of
+   the Delivery rows included;
 4. prints messages per second, the ratio worker/raw, and the worker's peak
-   memory (the largest VmHWM of its processes).
-
-5. then the admin CSV import of 50,000 new rows through the same worker: the
+   memory (the largest VmHWM of its processes);
+5. the batch path: the same digests through an email service's batch API
+   (EMAIL_PROVIDER=mailgun, NEWSLETTER_BATCH_SIZE recipients a call) to a
+   stand-in for Mailgun's sending API on loopback (tests/email_service_standin.py,
+   which checks the format and counts; no service is reachable from here):
+   messages per second and API calls;
+6. then the admin CSV import of 50,000 new rows through the same worker: the
    dry run (a verdict per row) and, once confirmed, the import, each timed
    from queueing its task until the job says it is finished.
 
-Targets (issue 3): ratio >= 0.6; peak worker memory under 300 MB and flat from
-10,000 to 100,000 subscribers; (issue 13) the 50,000-row import, dry run and
-import together, in under 60 s. The exit status is 1 when one is missed.
-Needs PostgreSQL (BENCH_DATABASE_URL) and Redis (BENCH_REDIS_URL, a database
-number of its own: the benchmark empties it).
+Targets (issues 3 and 20): ratio >= 0.6; peak worker memory under 300 MB and
+flat from 10,000 to 100,000 subscribers; (issue 13) the 50,000-row import, dry
+run and import together, in under 60 s. The exit status is 1 when one is
+missed. Needs PostgreSQL (BENCH_DATABASE_URL) and Redis (BENCH_REDIS_URL, a
+database number of its own: the benchmark empties it).
 """
 
 import argparse
 import datetime
-import multiprocessing
 import os
 import re
 import secrets
+import shutil
 import signal
 import smtplib
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -68,6 +74,18 @@ def parse_args():
     )
     parser.add_argument("--chunk-size", type=int, default=500, help="deliveries per task [500]")
     parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=500,
+        help="recipients per API call on the batch path; 0 skips the batch path [500]",
+    )
+    parser.add_argument(
+        "--max-per-second",
+        type=int,
+        default=0,
+        help="NEWSLETTER_MAX_PER_SECOND for the workers (the shared limit in Redis) [0: none]",
+    )
+    parser.add_argument(
         "--import-rows",
         type=int,
         default=50_000,
@@ -77,10 +95,6 @@ def parse_args():
 
 
 # --- environment ---------------------------------------------------------------------------
-
-
-
-
 
 
 def environment(database_url, redis_url, smtp_port, chunk_size):
@@ -101,6 +115,7 @@ def environment(database_url, redis_url, smtp_port, chunk_size):
         EMAIL_PORT=str(smtp_port),
         NEWSLETTER_CHUNK_SIZE=str(chunk_size),
         CACHE_KEY_PREFIX="bench",
+        DEFAULT_FROM_EMAIL="Claims Portal <news@news.example.org>",
     )
     return env
 
@@ -108,31 +123,64 @@ def environment(database_url, redis_url, smtp_port, chunk_size):
 # --- the SMTP sink -------------------------------------------------------------------------
 
 
-def run_sink(port, counter, ready):
-    import asyncio
+def find_smtp_sink():
+    """Postfix's smtp-sink, installed from Debian's postfix package when
+    missing, with debconf's "No configuration": nothing is set up and no
+    Postfix daemon runs (stopped if the package started one)."""
+    found = shutil.which("smtp-sink") or shutil.which("smtp-sink", path="/usr/sbin")
+    if found is None and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("bench: installing Debian's postfix (for smtp-sink) with apt-get")
+        quiet = {"stdout": subprocess.DEVNULL, "stdin": subprocess.DEVNULL}
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(
+            ["debconf-set-selections"],
+            input=b"postfix postfix/main_mailer_type select No configuration\n",
+            check=False,
+        )
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, **quiet)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "postfix"], env=env, check=False,
+                       **quiet)
+        if subprocess.run(["postfix", "status"], capture_output=True).returncode == 0:
+            subprocess.run(["postfix", "stop"], check=False, **quiet)
+        found = shutil.which("smtp-sink", path="/usr/sbin:/usr/bin")
+    if found is None:
+        sys.exit("bench: smtp-sink (Debian's postfix package) is not installed")
+    return found
 
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import SMTP
 
-    class Discard:
-        async def handle_DATA(self, server, session, envelope):
-            with counter.get_lock():
-                counter.value += 1
-            return "250 OK discarded"
+class SmtpSink:
+    """smtp-sink on a loopback port; counts the messages it accepted."""
 
-    class SinkController(Controller):
-        def factory(self):
-            return SMTP(self.handler, data_size_limit=None)
+    def __init__(self, path, port):
+        self.output = tempfile.NamedTemporaryFile(prefix="smtp-sink-", suffix=".log")
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        self.process = subprocess.Popen(
+            [path, "-c", *user, f"127.0.0.1:{port}", "256"],
+            stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                smtplib.SMTP("127.0.0.1", port, timeout=2).quit()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    sys.exit("bench: smtp-sink did not start")
+                time.sleep(0.1)
+        self.base = self.count()
 
-    import logging
+    def cpu(self):
+        return cpu_seconds([self.process.pid])
 
-    logging.getLogger("mail.log").setLevel(logging.ERROR)
-    controller = SinkController(Discard(), hostname="127.0.0.1", port=port)
-    controller.start()
-    ready.set()
-    signal.sigwait({signal.SIGTERM})
-    controller.stop()
-    del asyncio
+    def count(self):
+        """Messages accepted so far (smtp-sink -c prints mesg=N)."""
+        found = re.findall(rb"mesg=(\d+)", Path(self.output.name).read_bytes())
+        return int(found[-1]) if found else 0
+
+    def stop(self):
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=10)
+        self.output.close()
 
 
 # --- data ----------------------------------------------------------------------------------
@@ -219,12 +267,26 @@ def prebuilt_digest_bytes():
 
 
 def raw_smtplib(port, count, from_email, data):
+    """(seconds, CPU seconds of this process) to send `data` to `count` addresses."""
+    cpu = cpu_seconds([os.getpid()])
     started = time.perf_counter()
     connection = smtplib.SMTP("127.0.0.1", port)
     for n in range(count):
         connection.sendmail(from_email, [f"reader{n:06d}@example.com"], data)
     connection.quit()
-    return time.perf_counter() - started
+    return time.perf_counter() - started, cpu_seconds([os.getpid()]) - cpu
+
+
+def cpu_seconds(pids):
+    """User and system CPU time the processes have used, in seconds."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def process_tree(pid):
@@ -278,36 +340,37 @@ def wait_for_worker(app, timeout=60):
     sys.exit("bench: the worker did not start")
 
 
-def worker_run(env, concurrency, expected):
-    from newsletter import digests, schedules
+def worker_run(env, concurrency):
+    from newsletter import digests, schedules, tasks
     from newsletter.models import Delivery
-    from newsletter.tasks import build_digest
     from portal_site.celery import app
 
     worker = start_worker(env, concurrency)
     try:
         wait_for_worker(app)
         digest = schedules.forced_digest("weekly")
+        cpu = cpu_seconds(process_tree(worker.pid))
         started = time.perf_counter()
-        build_digest.delay(digest.pk)
+        tasks.build_and_send(digest.pk)
         peak = total = 0.0
-        while True:
-            time.sleep(0.25)
-            counts = digests.counts(digest)
+        open_rows = Delivery.objects.filter(
+            digest=digest, status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING]
+        )
+        # Cheap checks (an index lookup), so that watching does not slow the worker.
+        while open_rows.exists() or not Delivery.objects.filter(digest=digest).exists():
+            time.sleep(0.2)
             largest, together = peak_memory_mb(process_tree(worker.pid))
             peak, total = max(peak, largest), max(total, together)
-            done = counts.get(Delivery.Status.SENT, 0) + counts.get(Delivery.Status.FAILED, 0)
-            if done >= expected:
-                break
             if time.perf_counter() - started > 3600:
-                sys.exit(f"bench: worker run did not finish: {counts}")
+                sys.exit(f"bench: worker run did not finish: {digests.Progress.of(digest)}")
         elapsed = time.perf_counter() - started
+        cpu = cpu_seconds(process_tree(worker.pid)) - cpu
         largest, together = peak_memory_mb(process_tree(worker.pid))
         peak, total = max(peak, largest), max(total, together)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
-    return elapsed, counts, peak, total
+    return elapsed, digests.Progress.of(digest).by_status, peak, total, cpu
 
 
 def import_run(env, concurrency, rows):
@@ -354,13 +417,28 @@ def wait_for_import(job, status, timeout=600):
     sys.exit(f"bench: the import is still {job.status} after {timeout}s")
 
 
+def batch_environment(env, standin, batch_size):
+    """The worker's environment for the batch path: Anymail's Mailgun backend
+    pointed at the stand-in."""
+    return {
+        **env,
+        "EMAIL_PROVIDER": "mailgun",
+        "EMAIL_PROVIDER_API_KEY": standin.api_key,
+        "EMAIL_PROVIDER_API_URL": standin.api_url,
+        "NEWSLETTER_BATCH_SIZE": str(batch_size),
+    }
+
+
 def main():
     args = parse_args()
     sizes = sorted(int(size) for size in args.sizes.split(","))
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    sink_path = find_smtp_sink()
     port = free_port()
     env = environment(database_url, redis_url, port, args.chunk_size)
+    if args.max_per_second:
+        env["NEWSLETTER_MAX_PER_SECOND"] = str(args.max_per_second)
     os.environ.update(env)
 
     import redis
@@ -373,16 +451,14 @@ def main():
     django.setup()
     from django.core.management import call_command
 
+    from tests.email_service_standin import MailgunStandIn
+
     call_command("migrate", verbosity=0)
     update, mi = load_items()
 
-    counter = multiprocessing.Value("q", 0)
-    ready = multiprocessing.Event()
-    sink = multiprocessing.Process(target=run_sink, args=(port, counter, ready), daemon=True)
-    sink.start()
-    ready.wait(10)
-
-    results = []
+    sink = SmtpSink(sink_path, port)
+    standin = MailgunStandIn(personalise=False).start() if args.batch_size else None
+    results, batch_results = [], []
     loaded = 0
     try:
         for size in sizes:
@@ -390,13 +466,16 @@ def main():
             loaded = size
             reset_subscribers()
             from_email, data = prebuilt_digest_bytes()
-            before = counter.value
-            raw_seconds = raw_smtplib(port, size, from_email, data)
-            assert counter.value - before == size, "the sink lost messages"
-            before = counter.value
+            before, sink_cpu = sink.count(), sink.cpu()
+            raw_seconds, raw_cpu = raw_smtplib(port, size, from_email, data)
+            time.sleep(0.5)  # smtp-sink prints its counters as sessions end
+            raw_sink_cpu = sink.cpu() - sink_cpu
+            assert sink.count() - before == size, "the sink lost messages"
+            before, sink_cpu = sink.count(), sink.cpu()
             # Every subscriber has something new: a third each of all, Update, MI.
-            seconds, counts, peak, total = worker_run(env, args.concurrency, size)
-            received = counter.value - before
+            seconds, counts, peak, total, cpu = worker_run(env, args.concurrency)
+            time.sleep(0.5)
+            received, sink_cpu = sink.count() - before, sink.cpu() - sink_cpu
             raw_rate, rate = size / raw_seconds, size / seconds
             results.append((size, rate, raw_rate, peak))
             print(
@@ -404,12 +483,33 @@ def main():
                 f"raw smtplib {raw_seconds:6.1f}s = {raw_rate:6.0f} msg/s; "
                 f"ratio {rate / raw_rate:.2f}; worker peak memory {peak:.0f} MB a process, "
                 f"{total:.0f} MB all {args.concurrency + 1} processes; "
-                f"sink received {received:,}; deliveries {counts}",
+                f"smtp-sink received {received:,}; deliveries {counts}\n"
+                f"bench: {size:>7,} CPU a message: worker {cpu / size * 1e6:.0f} us "
+                f"(smtp-sink {sink_cpu / size * 1e6:.0f} us); raw smtplib "
+                f"{raw_cpu / size * 1e6:.0f} us (smtp-sink {raw_sink_cpu / size * 1e6:.0f} us)",
+                flush=True,
+            )
+            if standin is None:
+                continue
+            reset_subscribers()
+            calls = len(standin.calls)
+            seconds, counts, peak, _, cpu = worker_run(
+                batch_environment(env, standin, args.batch_size), args.concurrency
+            )
+            calls = standin.calls[calls:]
+            batch_results.append((size, seconds, len(calls), peak))
+            print(
+                f"bench: {size:>7,} subscribers through the batch API (stand-in): "
+                f"{seconds:6.1f}s = {size / seconds:6.0f} msg/s in {len(calls):,} calls "
+                f"of up to {max(calls, default=0)} recipients; worker peak memory "
+                f"{peak:.0f} MB, CPU {cpu / size * 1e6:.0f} us a message; "
+                f"refused calls {len(standin.refused)}; deliveries {counts}",
                 flush=True,
             )
     finally:
-        os.kill(sink.pid, signal.SIGTERM)
-        sink.join(10)
+        sink.stop()
+        if standin is not None:
+            standin.stop()
 
     import_result = None
     if args.import_rows:
@@ -424,7 +524,8 @@ def main():
 
     print(
         f"\nbench: message size {len(data):,} bytes; worker --concurrency={args.concurrency}, "
-        f"chunks of {args.chunk_size}; the ceiling sends the same bytes over one connection."
+        f"chunks of {args.chunk_size}; the ceiling sends the same bytes over one connection "
+        f"to the same smtp-sink; NEWSLETTER_MAX_PER_SECOND={args.max_per_second or 'none'}."
     )
     failed = False
     for size, rate, raw_rate, peak in results:
@@ -442,6 +543,8 @@ def main():
             f"  memory {results[0][3]:.0f} MB -> {results[-1][3]:.0f} MB: "
             f"{'flat' if flat else 'NOT flat'}"
         )
+    for size, seconds, calls, _ in batch_results:
+        print(f"  batch path {size:>7,}: {size / seconds:,.0f} msg/s, {calls:,} API calls")
     if import_result is not None:
         checked, imported, added = import_result
         ok = checked + imported < MAX_IMPORT_SECONDS and added == args.import_rows

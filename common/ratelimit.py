@@ -37,12 +37,3 @@ def within_limit(scope, value, limit, seconds):
         log.warning("Rate limit %s unavailable, not applied: %s", scope, error)
         return True
     return count <= limit
-
-
-def first_within(scope, value, seconds):
-    """True for the first attempt of `value` in `scope` within `seconds`."""
-    try:
-        return cache.add(key(scope, value), 1, seconds)
-    except Exception as error:
-        log.warning("Rate limit %s unavailable, not applied: %s", scope, error)
-        return True

@@ -17,6 +17,8 @@ class InvalidAddress(ValueError):
 def canonical(email):
     """The canonical form of `email`; InvalidAddress if its domain cannot be encoded."""
     email = unicodedata.normalize("NFC", email.strip())
+    if any(ord(char) < 32 or ord(char) == 127 for char in email):
+        raise InvalidAddress(f"{email!r} contains a control character")
     local, at, domain = email.rpartition("@")
     if not at or not local or not domain:
         raise InvalidAddress(f"{email!r} is not an email address")

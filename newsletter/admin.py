@@ -1,7 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -9,12 +10,14 @@ from django.utils.html import format_html
 
 from common.admin_mixins import ReadOnlyAdminMixin
 from common.csv_export import csv_download
+from news.selectors import categories
 
-from . import csv_io, digests, emails, imports, schedules, services, tasks
+from . import brakes, csv_io, digests, emails, imports, schedules, sending, services, tasks
 from .models import (
     Delivery,
     Digest,
     DigestSchedule,
+    Frequency,
     ImportRow,
     Subscriber,
     SubscriberImport,
@@ -213,92 +216,152 @@ class SubscriberAdmin(admin.ModelAdmin):
         return render(request, "admin/newsletter/subscriber/erase.html", context)
 
 
+class PreviewForm(forms.Form):
+    frequency = forms.ChoiceField(
+        choices=Frequency.choices, initial=Frequency.WEEKLY, widget=forms.RadioSelect
+    )
+    topics = forms.ModelMultipleChoiceField(
+        queryset=categories(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every topic.",
+    )
+
+
 @admin.register(Digest)
 class DigestAdmin(admin.ModelAdmin):
     list_display = [
-        "__str__",
-        "status",
-        "until",
-        "pending",
-        "sending",
-        "sent",
-        "failed",
-        "skipped",
-        "progress",
+        "__str__", "status", "until", *Delivery.Status.values, "progress", "stop_reason"
     ]
     list_filter = ["frequency", "status"]
-    readonly_fields = ["frequency", "period", "until", "status", "created_at", "finished_at"]
+    readonly_fields = [
+        "frequency", "period", "until", "status", "stop_reason", "created_at", "finished_at",
+    ]
+    fields = readonly_fields
     actions = ["send_now"]
+    change_form_template = "admin/newsletter/digest/change_form.html"
+    change_list_template = "admin/newsletter/digest/change_list.html"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(**digests.digest_counts_annotations())
+        return digests.with_progress(super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
-        return False
+        return False  # its page is read-only; pause, resume and cancel have their own
 
-    @admin.display(description="pending")
-    def pending(self, digest):
-        return digest.pending_count
-
-    @admin.display(description="sending")
-    def sending(self, digest):
-        return digest.sending_count
-
-    @admin.display(description="sent")
-    def sent(self, digest):
-        return digest.sent_count
-
-    @admin.display(description="failed")
-    def failed(self, digest):
-        return digest.failed_count
-
-    @admin.display(description="skipped")
-    def skipped(self, digest):
-        return digest.skipped_count
+    def can_control(self, request):
+        return request.user.has_perm("newsletter.change_digest")
 
     @admin.display(description="progress")
     def progress(self, digest):
-        total = sum(
-            getattr(digest, f"{s}_count")
-            for s in ("pending", "sending", "sent", "failed", "skipped")
-        )
-        done = total - digest.pending_count - digest.sending_count
-        if not total:
+        progress = digests.Progress.of(digest)
+        if not progress.total:
             return "—"
         url = reverse("admin:newsletter_digest_progress", args=[digest.pk])
         return format_html(
             '<div data-progress-url="{}" data-unit=" emails">'
             '<progress value="{}" max="{}" aria-label="Emails sent">{} %</progress> '
             '<span data-progress-text>{} of {} emails</span></div>',
-            url, done, total, done * 100 // total, done, total,
+            url, progress.finished, progress.total, progress.finished * 100 // progress.total,
+            progress.finished, progress.total,
         )
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         return [
             path(
                 "<int:digest_id>/progress.json",
-                self.admin_site.admin_view(self.progress_view),
+                view(self.progress_view),
                 name="newsletter_digest_progress",
             ),
+            path(
+                "<int:digest_id>/control/",
+                view(self.control_view),
+                name="newsletter_digest_control",
+            ),
+            path("preview/", view(self.preview_view), name="newsletter_digest_preview"),
             *super().get_urls(),
         ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        digest = self.get_object(request, object_id)
+        extra = {}
+        if digest is not None:
+            accepted, complaints, bounces = brakes.figures(digest.pk)
+            extra = {
+                "progress": digests.Progress.of(digest),
+                "accepted": accepted,
+                "complaints": complaints,
+                "bounces": bounces,
+                "can_control": self.can_control(request),
+                "control_url": reverse("admin:newsletter_digest_control", args=[digest.pk]),
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def progress_view(self, request, digest_id):
         if not self.has_view_permission(request):
             raise PermissionDenied
         digest = get_object_or_404(Digest, pk=digest_id)
-        done, total = digests.progress(digest)
+        progress = digests.Progress.of(digest)
         return JsonResponse(
             {
                 "status": digest.get_status_display(),
-                "done": done,
-                "total": total,
-                "running": digest.status != Digest.Status.DONE and done < total,
+                "done": progress.finished,
+                "total": progress.total,
+                "running": digest.status == Digest.Status.SENDING and progress.waiting > 0,
             }
         )
+
+    def control_view(self, request, digest_id):
+        """Pause, resume or cancel a digest (POST only: the page's buttons)."""
+        if not self.can_control(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        digest = get_object_or_404(Digest, pk=digest_id)
+        action = request.POST.get("action")
+        who = f"{request.user.get_username()} on {timezone.localtime():%d/%m/%Y %H:%M}"
+        if action == "pause" and sending.pause(digest, f"Paused by {who}."):
+            self.message_user(request, "Paused: no new batch will start.", messages.SUCCESS)
+        elif action == "resume" and sending.resume(digest):
+            count = tasks.start_sending(digest.pk)
+            self.message_user(request, f"Resumed: {count} emails still to send.", messages.SUCCESS)
+        elif action == "cancel" and sending.cancel(digest, f"Cancelled by {who}."):
+            self.message_user(
+                request, "Cancelled: the emails not sent yet will not be sent.", messages.SUCCESS
+            )
+        else:
+            self.message_user(
+                request, f"Nothing done: the digest is {digest.get_status_display().lower()}.",
+                messages.WARNING,
+            )
+        return redirect("admin:newsletter_digest_change", digest.pk)
+
+    def preview_view(self, request):
+        """The next digest as it would be sent now, for a frequency and topics:
+        its HTML in a sandboxed frame, its plain text and its sizes."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = PreviewForm(request.GET if "frequency" in request.GET else None)
+        preview = None
+        if form.is_valid():
+            preview = digest_preview(
+                form.cleaned_data["frequency"],
+                [topic.pk for topic in form.cleaned_data["topics"]],
+                request.user.email or "preview@example.invalid",
+            )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Preview the next digest",
+            "form": form,
+            "preview": preview,
+            "limit": settings.NEWSLETTER_MAX_HTML_BYTES,
+        }
+        status = 400 if form.errors else 200
+        return render(request, "admin/newsletter/digest/preview.html", context, status=status)
 
     class Media:
         js = ["js/admin_progress.js"]
@@ -308,9 +371,52 @@ class DigestAdmin(admin.ModelAdmin):
         for digest in queryset:
             if digest.status == Digest.Status.NEW:
                 count = tasks.build_and_send(digest.pk)
-            else:
+            elif digest.status == Digest.Status.SENDING:
                 count = tasks.start_sending(digest.pk)
+            else:
+                self.message_user(
+                    request, f"{digest}: {digest.get_status_display().lower()}, not sent.",
+                    messages.WARNING,
+                )
+                continue
             self.message_user(request, f"{digest}: {count or 0} deliveries queued.")
+
+
+def _count_column(status, label):
+    @admin.display(description=label.lower())
+    def column(self, digest):
+        return digests.Progress.of(digest)[status]
+
+    return column
+
+
+for _status, _label in Delivery.Status.choices:  # a column per delivery status
+    setattr(DigestAdmin, _status, _count_column(_status, _label))
+
+
+def digest_preview(frequency, topic_ids, to):
+    """What the preview page shows: the next digest's message to `to` (links
+    that do not work), its bodies and sizes; None if it would say nothing."""
+    renderer, items = digests.next_digest(frequency, topic_ids)
+    sections = renderer.sections_for(set(topic_ids) if topic_ids else None)
+    if not renderer.has_news(items, sections):
+        return None
+    recipient = Subscriber(email=to, secret="preview")
+    message = renderer.message(recipient, items, sections)
+    html = message.alternatives[0].content
+    bodies = renderer.bodies(items, sections)
+    return {
+        "subject": message.subject,
+        "html": html,
+        "text": message.body,
+        "html_size": emails.sent_size(html),
+        "text_size": emails.sent_size(message.body),
+        "message_size": len(message.message().as_bytes()),
+        "items": len(items),
+        "in_full": bodies.in_full,
+        "as_links": bodies.as_links,
+        "left_out": bodies.left_out,
+    }
 
 
 @admin.register(Delivery)
@@ -363,22 +469,10 @@ class DigestScheduleAdmin(admin.ModelAdmin):
 
 def test_digest_message(schedule, to):
     """The next digest as a subscriber to every topic would get it, addressed to `to`."""
-    from news.selectors import published_since
-
-    last = (
-        Digest.objects.filter(frequency=schedule.frequency)
-        .order_by("-until")
-        .values_list("until", flat=True)
-        .first()
-    )
-    since = last or timezone.now() - timezone.timedelta(days=31)
-    digest = Digest(pk=0, frequency=schedule.frequency, period="test", until=timezone.now())
-    renderer = emails.DigestRenderer(digest, published_since(since).select_related("category"))
-    items = renderer.items_for(since, None)
+    renderer, items = digests.next_digest(schedule.frequency)
     if not items:
         return None
-    fake = Subscriber(pk=0, email=to, secret="test")
-    message = renderer.message(fake, items)
+    message = renderer.message(Subscriber(email=to, secret="test"), items)
     message.subject = f"[Test] {message.subject}"
     return message
 

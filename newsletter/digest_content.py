@@ -44,7 +44,7 @@ def subject(digest, count, sections=()):
         news = " and ".join(
             section.get("subject", section["title"].lower()) for section in sections
         ) or "no new items"
-    return f"{settings.SITE_NAME} news: {news}, {digest.covers()}"
+    return f"{settings.SITE_NAME} news: {news}, {digest.period_label()}"
 
 
 def extra_sections(digest):

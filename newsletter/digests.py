@@ -5,6 +5,9 @@ each subscriber's "digested until" mark forward in the same transaction: no
 item is sent twice, and none is skipped. Sending is newsletter.sending's;
 queuing the send tasks is newsletter.tasks' (tasks.build_and_send)."""
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Min, Q
@@ -15,6 +18,7 @@ from news.selectors import published_since
 
 from . import surrogate_keys
 from .digest_content import extra_sections, section_topics
+from .emails import DigestRenderer
 from .models import Delivery, Digest, Subscriber
 
 
@@ -98,26 +102,76 @@ def build(digest_id):
     return count
 
 
-def counts(digest):
-    """{status: number} of the digest's deliveries."""
-    return dict(
-        Delivery.objects.filter(digest=digest).values_list("status").annotate(n=Count("pk"))
+@dataclass(frozen=True)
+class Progress:
+    """How far a digest's sending has gone: its deliveries by status. The one
+    place that counts them, for the admin, the dashboard and the command."""
+
+    by_status: dict
+
+    @classmethod
+    def of(cls, digest):
+        """From the annotations of Digest.objects.with_progress() when the
+        digest has them, otherwise with one query."""
+        if hasattr(digest, ANNOTATION.format(Delivery.Status.SENT)):
+            return cls({s: getattr(digest, ANNOTATION.format(s)) for s in Delivery.Status.values})
+        rows = Delivery.objects.filter(digest=digest).values_list("status").annotate(n=Count("pk"))
+        return cls(dict(rows))
+
+    def __getitem__(self, status):
+        return self.by_status.get(status, 0)
+
+    @property
+    def total(self):
+        return sum(self.by_status.values())
+
+    @property
+    def waiting(self):
+        """Not finished yet: pending (or paused) and being sent."""
+        return self[Delivery.Status.PENDING] + self[Delivery.Status.SENDING]
+
+    @property
+    def finished(self):
+        """Sent, failed, skipped or cancelled."""
+        return self.total - self.waiting
+
+    def as_dict(self):
+        return {
+            "total": self.total,
+            "finished": self.finished,
+            "waiting": self.waiting,
+            **{status: self[status] for status in Delivery.Status.values},
+        }
+
+
+ANNOTATION = "{}_count"
+
+
+def with_progress(digests):
+    """The queryset with each digest's deliveries counted by status (one query
+    for a whole admin list); Progress.of() reads them."""
+    return digests.annotate(
+        **{
+            ANNOTATION.format(status): Count("deliveries", filter=Q(deliveries__status=status))
+            for status in Delivery.Status.values
+        }
     )
 
 
-def progress(digest):
-    """(finished, total) deliveries of the digest: sent, failed or skipped of all."""
-    by_status = counts(digest)
-    total = sum(by_status.values())
-    open_rows = by_status.get(Delivery.Status.PENDING, 0) + by_status.get(
-        Delivery.Status.SENDING, 0
+def next_digest(frequency, topic_ids=None, now=None):
+    """The next digest of a frequency as a subscriber to `topic_ids` (None:
+    every topic) would get it if it went now: (renderer, items). It covers
+    what was published since the frequency's last digest (a month back if
+    there is none); `items` may be empty (the renderer may still have
+    sections)."""
+    now = now or timezone.now()
+    last = (
+        Digest.objects.filter(frequency=frequency)
+        .order_by("-until")
+        .values_list("until", flat=True)
+        .first()
     )
-    return total - open_rows, total
-
-
-def digest_counts_annotations():
-    statuses = Delivery.Status
-    return {
-        f"{status}_count": Count("deliveries", filter=Q(deliveries__status=status))
-        for status in statuses.values
-    }
+    since = last or now - timedelta(days=31)
+    digest = Digest(pk=0, frequency=frequency, period="preview", until=now, since=since)
+    renderer = DigestRenderer(digest, published_since(since, until=now).select_related("category"))
+    return renderer, renderer.items_for(since, set(topic_ids) if topic_ids else None)

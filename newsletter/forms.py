@@ -47,19 +47,47 @@ class PreferencesForm(forms.Form):
         return list(topics)
 
 
-class SignupForm(PreferencesForm):
-    email = forms.CharField(
-        label="Email address",
-        max_length=254,
-        strip=False,
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
-        error_messages={
-            "required": "Enter your email address.",
-            "max_length": "Enter an email address of 254 characters or fewer.",
-        },
-    )
+class EmailAddressField(forms.CharField):
+    """An email address, checked and returned in canonical form, with the
+    site's messages."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            label="Email address",
+            max_length=254,
+            strip=False,
+            widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+            error_messages={
+                "required": "Enter your email address.",
+                "max_length": "Enter an email address of 254 characters or fewer.",
+            },
+            **kwargs,
+        )
+
+    def clean(self, value):
+        email = super().clean(value)
+        if "\r" in email or "\n" in email:
+            raise forms.ValidationError("Enter an email address on one line, without line breaks.")
+        email = email.strip()
+        try:
+            validate_email(email)
+            return canonical(email)
+        except (forms.ValidationError, InvalidAddress):
+            raise forms.ValidationError(
+                "Enter an email address in the correct format, like name@example.com."
+            ) from None
+
+
+class HoneypotMixin(forms.Form):
     # A field people never see: bots fill it in.
     website = forms.CharField(required=False, label="Leave this field empty")
+
+    def is_bot(self):
+        return bool(self.cleaned_data.get("website"))
+
+
+class SignupForm(HoneypotMixin, PreferencesForm):
+    email = EmailAddressField()
     consent_version = forms.CharField(widget=forms.HiddenInput, initial=CONSENT_VERSION)
     source = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -69,24 +97,6 @@ class SignupForm(PreferencesForm):
         super().__init__(*args, **kwargs)
         self.fields["frequency"].initial = Frequency.WEEKLY
         self.fields["topics"].initial = [c.pk for c in self.fields["topics"].queryset]
-
-    def clean_email(self):
-        email = self.cleaned_data["email"]
-        if "\r" in email or "\n" in email:
-            raise forms.ValidationError("Enter an email address on one line, without line breaks.")
-        email = email.strip()
-        try:
-            validate_email(email)
-        except forms.ValidationError:
-            raise forms.ValidationError(
-                "Enter an email address in the correct format, like name@example.com."
-            ) from None
-        try:
-            return canonical(email)
-        except InvalidAddress:
-            raise forms.ValidationError(
-                "Enter an email address in the correct format, like name@example.com."
-            ) from None
 
     def clean_consent_version(self):
         version = self.cleaned_data["consent_version"]
@@ -100,5 +110,9 @@ class SignupForm(PreferencesForm):
         source = self.cleaned_data.get("source")
         return source if source in SIGNUP_SOURCES else Source.PAGE
 
-    def is_bot(self):
-        return bool(self.cleaned_data.get("website"))
+
+class LinkRequestForm(HoneypotMixin, forms.Form):
+    """"Lost your link?"."""
+
+    email = EmailAddressField()
+    field_order = ["email"]

@@ -89,6 +89,12 @@ class Subscriber(models.Model):
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     # Items published after this time and not yet in a digest are due to this subscriber.
     digested_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # The per-address limit on emails that public forms (sign-up, "lost your
+    # link?") make us send, kept here rather than in Redis so that it holds
+    # without Redis: the last such email, and how many since the window began.
+    form_email_at = models.DateTimeField(null=True, blank=True, editable=False)
+    form_emails_since = models.DateTimeField(null=True, blank=True, editable=False)
+    form_emails = models.PositiveSmallIntegerField(default=0, editable=False)
 
     objects = SubscriberQuerySet.as_manager()
 
@@ -143,6 +149,12 @@ class SubscriptionConsent(models.Model):
         return f"{self.get_action_display()} on {self.at:%d/%m/%Y %H:%M}"
 
 
+class SuppressionQuerySet(models.QuerySet):
+    def for_address(self, email):
+        """The suppression of `email` (any spelling of it), if there is one."""
+        return self.filter(email_hash=email_hash(email))
+
+
 class Suppression(models.Model):
     """An address we must not add or mail again, kept only as a keyed hash."""
 
@@ -160,12 +172,10 @@ class Suppression(models.Model):
     event_id = models.CharField(max_length=200, blank=True, help_text="The provider's event id.")
     detail = models.CharField(max_length=500, blank=True)
 
+    objects = SuppressionQuerySet.as_manager()
+
     def __str__(self):
         return f"{self.get_reason_display()} ({self.email_hash[:12]}…)"
-
-    @classmethod
-    def covers(cls, email):
-        return cls.objects.filter(email_hash=email_hash(email)).exists()
 
 
 class ProviderEvent(models.Model):
@@ -187,6 +197,10 @@ class ProviderEvent(models.Model):
     happened_at = models.DateTimeField(default=timezone.now)
     received_at = models.DateTimeField(default=timezone.now)
     detail = models.CharField(max_length=500, blank=True)
+    # The digest the event is about, for its complaint and bounce rates.
+    digest = models.ForeignKey(
+        "Digest", null=True, blank=True, on_delete=models.SET_NULL, related_name="provider_events"
+    )
 
     class Meta:
         constraints = [
@@ -195,7 +209,10 @@ class ProviderEvent(models.Model):
                 fields=["provider", "event_id", "email_hash"], name="newsletter_event_once"
             )
         ]
-        indexes = [models.Index(fields=["email_hash", "kind", "happened_at"])]
+        indexes = [
+            models.Index(fields=["email_hash", "kind", "happened_at"]),
+            models.Index(fields=["digest", "kind"]),
+        ]
 
     def __str__(self):
         return f"{self.provider} {self.get_kind_display()} {self.event_id}"
@@ -246,7 +263,7 @@ class DigestSchedule(models.Model):
 class DigestQuerySet(models.QuerySet):
     def sent(self):
         """Digests that went out to someone: the web archive."""
-        return self.filter(status__in=["sending", "done"], recipients__gt=0)
+        return self.filter(status__in=["sending", "paused", "done"], recipients__gt=0)
 
 
 class Digest(models.Model):
@@ -255,6 +272,8 @@ class Digest(models.Model):
     class Status(models.TextChoices):
         NEW = "new", "New"
         SENDING = "sending", "Sending"
+        PAUSED = "paused", "Paused"
+        CANCELLED = "cancelled", "Cancelled"
         DONE = "done", "Done"
 
     frequency = models.CharField(max_length=10, choices=Frequency)
@@ -264,9 +283,16 @@ class Digest(models.Model):
     # frequency), and how many emails it has.
     since = models.DateTimeField(null=True, blank=True)
     recipients = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=8, choices=Status, default=Status.NEW)
+    status = models.CharField(max_length=10, choices=Status, default=Status.NEW)
     created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Why sending is paused or was cancelled: a manager, or the complaint or
+    # bounce brake (newsletter.brakes), which also names the rates.
+    stop_reason = models.CharField(max_length=300, blank=True)
+    # When the brake last paused it; a manager who resumes it after that
+    # overrides the brake for this digest.
+    braked_at = models.DateTimeField(null=True, blank=True)
+    brake_overridden = models.BooleanField(default=False)
 
     objects = DigestQuerySet.as_manager()
 
@@ -277,12 +303,12 @@ class Digest(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_frequency_display()} digest, {self.covers()}"
+        return f"{self.get_frequency_display()} digest, {self.period_label()}"
 
     def get_absolute_url(self):
         return reverse("newsletter:archive-detail", args=[self.pk])
 
-    def covers(self):
+    def period_label(self):
         """The time the digest covers, for people: "week of 23 November 2026"."""
         until = timezone.localtime(self.until)
         if self.period.startswith("now-"):  # staff's "send now"
@@ -304,11 +330,12 @@ class Delivery(models.Model):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
 
     digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="deliveries")
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="deliveries")
     since = models.DateTimeField(help_text="Items published after this time are included.")
-    status = models.CharField(max_length=8, choices=Status, default=Status.PENDING)
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -317,6 +344,11 @@ class Delivery(models.Model):
     lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    # What the mail server or email service answered for this recipient:
+    # Anymail's status (queued, sent, rejected, invalid…), "accepted" or
+    # "rejected" over SMTP; and the service's id for the message.
+    provider_status = models.CharField(max_length=10, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True)
 
     class Meta:
         verbose_name_plural = "deliveries"

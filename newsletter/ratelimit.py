@@ -1,25 +1,18 @@
-"""Sign-up limits: per client and per address (common.ratelimit).
-
-When the cache cannot be reached the limits fail open: a sign-up only ever
-leads to one confirmation email, which the address's owner must act on, so a
-few minutes without limits cost little, whereas refusing every sign-up during
-an outage would lose real ones."""
+"""Limits of the public newsletter forms per client (common.ratelimit, in the
+cache). When the cache cannot be reached they are skipped (logged): a form
+only ever leads to an email its address's owner must act on, and the limits
+per address, which matter for abuse, are kept in the database
+(services.send_if_allowed), so refusing every visitor during an outage
+would lose real sign-ups and protect nothing."""
 
 from django.conf import settings
 
 from common.client_address import client_address
-from common.ratelimit import DAY, HOUR, first_within, within_limit
+from common.ratelimit import HOUR, within_limit
 
 
-def allow_ip(request):
+def allow_client(request, form):
+    """`form`: "signup" or "manage" (each has its own count)."""
     return within_limit(
-        "newsletter-ip", client_address(request), settings.NEWSLETTER_IP_PER_HOUR, HOUR
+        f"newsletter-{form}-ip", client_address(request), settings.NEWSLETTER_IP_PER_HOUR, HOUR
     )
-
-
-def allow_email(email):
-    """At most one email per address per interval and a few a day; `email` is
-    in canonical form (newsletter.addresses.canonical)."""
-    if not first_within("newsletter-recent", email, settings.NEWSLETTER_EMAIL_INTERVAL):
-        return False
-    return within_limit("newsletter-day", email, settings.NEWSLETTER_EMAIL_PER_DAY, DAY)

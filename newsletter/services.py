@@ -1,7 +1,9 @@
 """What a subscription can go through; every step leaves a consent record."""
 
 import json
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -56,7 +58,7 @@ def request_subscription(email, choices):
     already on the list is left exactly as it is: its email carries the
     choices, and nothing changes until the owner confirms them."""
     email = normalise(email)
-    suppression = Suppression.objects.filter(email_hash=email_hash(email)).first()
+    suppression = Suppression.objects.for_address(email).first()
     if suppression is not None and suppression.reason != Suppression.Reason.ERASED:
         return None, None, None
     subscriber, created = Subscriber.objects.select_for_update().get_or_create(
@@ -70,6 +72,38 @@ def request_subscription(email, choices):
     if subscriber.status == Subscriber.Status.CONFIRMED:
         return subscriber, "already", choices
     return subscriber, "confirm", choices
+
+
+@transaction.atomic
+def send_if_allowed(subscriber, send):
+    """Call send() if the address may get another email a public form asked
+    for (a sign-up, "lost your link?"): at most one per
+    NEWSLETTER_EMAIL_INTERVAL and NEWSLETTER_EMAIL_PER_DAY a day. The count
+    is kept on the subscriber's row, locked meanwhile, so it holds without
+    Redis and for concurrent requests; if send() fails, nothing is counted
+    (its retry may send). True if send() was called."""
+    row = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    now = timezone.now()
+    if row.form_email_at and now - row.form_email_at < timedelta(
+        seconds=settings.NEWSLETTER_EMAIL_INTERVAL
+    ):
+        return False
+    if row.form_emails_since is None or now - row.form_emails_since >= timedelta(days=1):
+        row.form_emails_since, row.form_emails = now, 0
+    if row.form_emails >= settings.NEWSLETTER_EMAIL_PER_DAY:
+        return False
+    send()
+    row.form_email_at, row.form_emails = now, row.form_emails + 1
+    row.save(update_fields=["form_email_at", "form_emails", "form_emails_since"])
+    return True
+
+
+def subscriber_for_links(email):
+    """The confirmed, unsuppressed subscriber with this address, or None."""
+    email = canonical_or_none(email)
+    if email is None or Suppression.objects.for_address(email).exists():
+        return None
+    return Subscriber.objects.confirmed().filter(email=email).first()
 
 
 def _topics(choices):
@@ -112,7 +146,7 @@ def confirm(subscriber, choices=None):
     subscriber.unsubscribed_at = None
     subscriber.save()
     # They asked for it again and proved they own the address.
-    Suppression.objects.filter(email_hash=email_hash(subscriber.email)).delete()
+    Suppression.objects.for_address(subscriber.email).delete()
     record(subscriber, SubscriptionConsent.Action.CONFIRM, "email", version)
     return subscriber, True
 

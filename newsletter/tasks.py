@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from . import digests, emails, imports, schedules, sending, services, tokens
-from .models import Delivery, Subscriber
+from .models import Delivery, Digest
 
 log = logging.getLogger(__name__)
 
@@ -88,22 +88,41 @@ def queue_import_step(job):
 
 
 @shared_task
-def build_digest(digest_id):
-    return build_and_send(digest_id)
-
-
-@shared_task
 def send_digest_chunk(digest_id):
     """Send one chunk, then hand over to a fresh task while work remains, so that
     no task runs for long and a lost one costs at most one chunk."""
-    sent, retry_in, claimed = sending.send_chunk(digest_id)
-    if retry_in is not None:
-        send_digest_chunk.apply_async((digest_id,), countdown=retry_in)
-    if claimed:
+    result = sending.send_chunk(digest_id)
+    if result.retry_in is not None:
+        send_digest_chunk.apply_async((digest_id,), countdown=result.retry_in)
+    if result.more:
         send_digest_chunk.delay(digest_id)
     else:
         sending.finish_if_done(digest_id)
-    return sent
+    if result.braked:
+        notify_brake.delay(digest_id)
+    return result.sent
+
+
+@shared_task
+def notify_brake(digest_id):
+    """Tell every Newsletter manager (with an email address) that the brake
+    paused a digest, and why."""
+    digest = Digest.objects.filter(pk=digest_id).first()
+    if digest is None or not digest.braked_at:
+        return 0
+    message = emails.brake_message(digest)
+    if not message.to:
+        log.warning("The brake paused %s, and no Newsletter manager has an email address.",
+                    digest)
+        return 0
+    with emails.mailer() as connection:
+        connection.send_messages([message])
+    return len(message.to)
+
+
+def queue_brake_notice(digest_id):
+    """From a webhook: notify_brake once the pause is committed."""
+    transaction.on_commit(lambda: queue_or_run(notify_brake, digest_id))
 
 
 @shared_task(
@@ -113,40 +132,63 @@ def send_digest_chunk(digest_id):
     max_retries=5,
 )
 def process_signup(email, choices):
-    """A sign-up, handled away from the request so that the page answers in the
-    same time whatever the address's state; sends the email it calls for."""
+    """A sign-up, handled away from the request so that the page answers the
+    same, in the same time, whatever the address's state; sends the email it
+    calls for, within the address's limits."""
     subscriber, kind, link_choices = services.request_subscription(
         email, tokens.Choices.from_list(choices)
     )
     if kind is None:
         return None
-    send_subscription_email(subscriber.pk, kind, link_choices and link_choices.as_list())
+    if kind == "confirm":
+        message = emails.confirmation_message(subscriber, link_choices)
+    else:
+        message = emails.already_subscribed_message(subscriber, link_choices)
+    if not services.send_if_allowed(subscriber, lambda: send(message)):
+        log.info("Sign-up email to subscriber %s not sent: the address's limit.", subscriber.pk)
+        return "limited"
     return kind
 
 
-def send_subscription_email(subscriber_id, kind, choices=None):
-    """The confirmation email, or "you are already subscribed" (which offers
-    to confirm the new choices)."""
-    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, OSError),
+    dont_autoretry_for=(smtplib.SMTPRecipientsRefused,),
+    retry_backoff=30,
+    max_retries=5,
+)
+def process_link_request(email):
+    """"Lost your link?": a confirmed subscriber gets their links by email
+    (within the address's limits); any other address gets nothing."""
+    subscriber = services.subscriber_for_links(email)
     if subscriber is None:
-        return
-    choices = tokens.Choices.from_list(choices) if choices else None
-    if kind == "confirm":
-        message = emails.confirmation_message(subscriber, choices)
-    else:
-        message = emails.already_subscribed_message(subscriber, choices)
+        return None
+    if not services.send_if_allowed(subscriber, lambda: send(emails.links_message(subscriber))):
+        return "limited"
+    return "sent"
+
+
+def send(message):
     with emails.mailer() as connection:
         connection.send_messages([message])
 
 
-def queue_signup(email, choices):
-    """Queue process_signup; if the broker cannot be reached, do the work here
-    (slower, but nothing is lost and the visitor gets no error)."""
+def queue_or_run(task, *args):
+    """Queue a task that sends an email (a public form's, the brake's); if the
+    broker cannot be reached, run it here (slower, but nothing is lost and
+    the visitor gets no error)."""
     try:
-        process_signup.delay(email, choices.as_list())
+        task.delay(*args)
     except kombu.exceptions.OperationalError as error:
-        log.warning("Broker unavailable, handling a sign-up in the web process: %s", error)
+        log.warning("Broker unavailable, handling %s in the web process: %s", task.name, error)
         try:
-            process_signup(email, choices.as_list())
+            task(*args)
         except (smtplib.SMTPException, OSError) as mail_error:
-            log.error("Could not send a sign-up email: %s", mail_error)
+            log.error("Could not send the email of %s: %s", task.name, mail_error)
+
+
+def queue_signup(email, choices):
+    queue_or_run(process_signup, email, choices.as_list())
+
+
+def queue_link_request(email):
+    queue_or_run(process_link_request, email)

@@ -1,11 +1,10 @@
 from django.contrib import messages
 from django.http import HttpResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.generic import DetailView, FormView, ListView, TemplateView, View
 
 from common.page_cache import add_keys, public_page
@@ -14,7 +13,7 @@ from news.models import Category
 
 from . import ratelimit, services, surrogate_keys, tasks, tokens
 from .digest_content import extra_sections, item_context, web_items
-from .forms import PreferencesForm, SignupForm
+from .forms import LinkRequestForm, PreferencesForm, SignupForm
 from .models import (
     CONSENT_TEXTS,
     CONSENT_VERSION,
@@ -86,26 +85,54 @@ class SignupView(FormView):
         if form.is_bot():
             # Look the same as a success to the bot; send nothing, keep nothing.
             return redirect("newsletter:check-email")
-        if not ratelimit.allow_ip(self.request):
-            return self.limited("ip")
-        if not ratelimit.allow_email(data["email"]):
-            return self.limited("email")
+        if not ratelimit.allow_client(self.request, "signup"):
+            return limited(self.request)
         choices = tokens.Choices(
             tuple(topic.pk for topic in data["topics"]),
             data["frequency"],
             data["consent_version"],
             data["source"],
         )
+        # The worker decides what to send, within the address's own limits.
         tasks.queue_signup(data["email"], choices)
-        # The same answer whether or not we knew the address.
+        # The same answer whatever the address's state, first time or again.
         return redirect("newsletter:check-email")
 
-    def limited(self, kind):
-        return render(self.request, "newsletter/limited.html", {"kind": kind}, status=429)
+
+def limited(request):
+    """Too many requests from this client (never a word about the address)."""
+    return render(request, "newsletter/limited.html", status=429)
 
 
 class CheckEmailView(TemplateView):
     template_name = "newsletter/check_email.html"
+
+
+@method_decorator(never_cache, name="dispatch")
+class LinkRequestView(FormView):
+    """"Lost your link?": a subscriber asks for an email with their links.
+    The answer is the same page whatever the address; a worker sends the
+    email only to a confirmed subscriber, within the address's limits."""
+
+    template_name = "newsletter/manage.html"
+    form_class = LinkRequestForm
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+    def form_valid(self, form):
+        if form.is_bot():
+            return redirect("newsletter:manage-sent")
+        if not ratelimit.allow_client(self.request, "manage"):
+            return limited(self.request)
+        tasks.queue_link_request(form.cleaned_data["email"])
+        return redirect("newsletter:manage-sent")
+
+
+class LinkRequestSentView(TemplateView):
+    template_name = "newsletter/manage_sent.html"
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -120,7 +147,8 @@ class ConfirmView(View):
         usable = (Subscriber.Status.PENDING, Subscriber.Status.CONFIRMED)
         if self.choices is None and self.subscriber.status not in usable:
             return _bad_link(request, tokens.GoneToken(), "confirm")
-        if Suppression.covers(self.subscriber.email) and self.subscriber.status != "pending":
+        suppressed = Suppression.objects.for_address(self.subscriber.email).exists()
+        if suppressed and self.subscriber.status != Subscriber.Status.PENDING:
             return _bad_link(request, tokens.GoneToken(), "confirm")
         return super().dispatch(request, token)
 
@@ -208,7 +236,8 @@ class UnsubscribeView(View):
 
     RFC 8058 one-click: the mail client POSTs exactly "List-Unsubscribe=One-Click"
     with no cookies and no CSRF token. Only that exact body skips the CSRF
-    check; it gets a 200, never a redirect, however often it comes."""
+    check; it gets a 200, never a redirect, however often it comes. Any other
+    POST is the page's form, checked by csrf_protect."""
 
     def get(self, request, token):
         try:
@@ -218,27 +247,32 @@ class UnsubscribeView(View):
         return render(request, "newsletter/unsubscribe.html", {"subscriber": subscriber})
 
     def post(self, request, token):
-        one_click = _is_one_click(request)
-        if not one_click:
-            rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-            if rejected is not None:
-                return rejected
-        try:
-            subscriber = tokens.read_token(token, tokens.MANAGE, legacy_ok=True)
-        except tokens.GoneToken:
-            if one_click:  # erased or already replaced: nothing left to unsubscribe
-                return HttpResponse("You are unsubscribed.\n", content_type="text/plain")
-            return _bad_link(request, tokens.GoneToken(), "unsubscribe")
-        except tokens.BadToken as error:
-            if one_click:
-                return HttpResponse(
-                    "This link is not valid.\n", status=400, content_type="text/plain"
-                )
-            return _bad_link(request, error, "unsubscribe")
-        services.unsubscribe(subscriber, Source.ONE_CLICK if one_click else Source.EMAIL)
-        if one_click:
-            return HttpResponse("You are unsubscribed.\n", content_type="text/plain")
-        return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber})
+        if _is_one_click(request):
+            return one_click_unsubscribe(request, token)
+        return form_unsubscribe(request, token)
+
+
+def one_click_unsubscribe(request, token):
+    try:
+        subscriber = tokens.read_token(token, tokens.MANAGE, legacy_ok=True)
+    except tokens.GoneToken:  # erased or already replaced: nothing left to unsubscribe
+        return HttpResponse("You are unsubscribed.\n", content_type="text/plain")
+    except tokens.BadToken:
+        return HttpResponse("This link is not valid.\n", status=400, content_type="text/plain")
+    services.unsubscribe(subscriber, Source.ONE_CLICK)
+    return HttpResponse("You are unsubscribed.\n", content_type="text/plain")
+
+
+@csrf_protect
+def form_unsubscribe(request, token):
+    try:
+        subscriber = tokens.read_token(token, tokens.MANAGE, legacy_ok=True)
+    except tokens.GoneToken:
+        return _bad_link(request, tokens.GoneToken(), "unsubscribe")
+    except tokens.BadToken as error:
+        return _bad_link(request, error, "unsubscribe")
+    services.unsubscribe(subscriber, Source.EMAIL)
+    return render(request, "newsletter/unsubscribed.html", {"subscriber": subscriber})
 
 
 @method_decorator(

@@ -327,8 +327,15 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
-# Longer than any task, so Redis never redelivers a task that is still running.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than any task, so Redis never redelivers a task that is still running.
+    "visibility_timeout": 2 * 60 * 60,
+    # A frozen Redis costs a request that queues a task seconds, not a hang:
+    # the publish fails and the caller falls back (newsletter.tasks.queue_or_run).
+    "socket_timeout": 2,
+    "socket_connect_timeout": 2,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_max": 0.2}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE = {}
 if CELERY_BROKER_URL:
@@ -389,6 +396,21 @@ NEWSLETTER_PUBLISH_LAG = 60  # seconds allowed for a publishing transaction to c
 NEWSLETTER_CHUNK_SIZE = int(os.environ.get("NEWSLETTER_CHUNK_SIZE", 500))
 NEWSLETTER_PARALLEL_CHUNKS = int(os.environ.get("NEWSLETTER_PARALLEL_CHUNKS", 4))
 NEWSLETTER_BUILD_BATCH = 2000
+# Through an email service's batch API (EMAIL_PROVIDER mailgun, sendgrid or
+# brevo): recipients per API call (capped at what the service takes).
+NEWSLETTER_BATCH_SIZE = int(os.environ.get("NEWSLETTER_BATCH_SIZE", 500))
+# The sending rate of all workers together (0: no limit), counted in Redis.
+NEWSLETTER_MAX_PER_SECOND = int(os.environ.get("NEWSLETTER_MAX_PER_SECOND", 0))
+NEWSLETTER_MAX_PER_DAY = int(os.environ.get("NEWSLETTER_MAX_PER_DAY", 0))
+# The brake (newsletter.brakes): a digest pauses when its spam complaints or
+# bounces pass these fractions of its accepted emails (of at least
+# NEWSLETTER_BRAKE_MIN_DELIVERIES).
+NEWSLETTER_MAX_COMPLAINT_RATE = float(os.environ.get("NEWSLETTER_MAX_COMPLAINT_RATE", 0.003))
+NEWSLETTER_MAX_BOUNCE_RATE = float(os.environ.get("NEWSLETTER_MAX_BOUNCE_RATE", 0.05))
+NEWSLETTER_BRAKE_MIN_DELIVERIES = int(os.environ.get("NEWSLETTER_BRAKE_MIN_DELIVERIES", 1000))
+# A digest's HTML is kept under this (Gmail clips messages past 102 KB, and
+# with them the unsubscribe link): the oldest items become links.
+NEWSLETTER_MAX_HTML_BYTES = 90 * 1024
 NEWSLETTER_MAX_ATTEMPTS = 6
 NEWSLETTER_RETRY_BASE_SECONDS = int(os.environ.get("NEWSLETTER_RETRY_BASE_SECONDS", 60))
 # A worker holds a lease on the deliveries it claimed and renews it while it is
@@ -410,8 +432,10 @@ NEWSLETTER_DIGEST_EXTRA_SECTIONS = [
     "management_information.digests.new_releases",
     "news.digests.updated_items",
 ]
-# Sign-up limits (cache-backed): per address, and per client IP address.
-NEWSLETTER_EMAIL_INTERVAL = 10 * 60  # one confirmation email per address per 10 minutes
+# Emails public forms may make us send to one address (sign-up, "lost your
+# link?"), counted on the subscriber's row in the database; and sign-ups per
+# client IP address, counted in the cache (skipped when it is unavailable).
+NEWSLETTER_EMAIL_INTERVAL = 10 * 60  # one email per address per 10 minutes
 NEWSLETTER_EMAIL_PER_DAY = 3
 NEWSLETTER_IP_PER_HOUR = int(os.environ.get("NEWSLETTER_IP_PER_HOUR", 10))
 

@@ -59,7 +59,7 @@ sub site_pages {
         return (pass);
     } elsif (req.url ~ "^/(?:documents/(?:[-a-zA-Z0-9_]+)/(?:[-a-zA-Z0-9_]+)/(?:\?|$))") {
         set req.url = regsub(req.url, "\?.*$", "");
-    } elsif (req.url ~ "^/(?:newsletter/(?:\?|$)|newsletter/check\-your\-email/(?:\?|$)|newsletter/confirm/(?:[^/]+)/(?:\?|$)|newsletter/preferences/(?:[^/]+)/(?:\?|$)|newsletter/unsubscribe/(?:[^/]+)/(?:\?|$))") {
+    } elsif (req.url ~ "^/(?:newsletter/(?:\?|$)|newsletter/check\-your\-email/(?:\?|$)|newsletter/confirm/(?:[^/]+)/(?:\?|$)|newsletter/preferences/(?:[^/]+)/(?:\?|$)|newsletter/unsubscribe/(?:[^/]+)/(?:\?|$)|newsletter/manage/(?:\?|$)|newsletter/manage/sent/(?:\?|$))") {
         return (pass);
     } elsif (req.url ~ "^/(?:newsletter/archive/(?:\?|$))") {
         # Reads page.

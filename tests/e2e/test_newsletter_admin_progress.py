@@ -61,3 +61,46 @@ def test_the_digest_bar_refreshes_itself(manager):
     Delivery.objects.filter(subscriber__in=subscribers[:3]).update(status="sent")
     expect(bar).to_have_attribute("value", "3")
     expect(page.get_by_text("3 of 4 emails")).to_be_visible()
+
+
+def test_the_preview_shows_the_digest_in_a_sandboxed_frame(manager):
+    """The email's HTML, with its inline styles, renders in the frame under
+    the admin's Content Security Policy; its text is shown as text."""
+    from news.models import Category, NewsItem
+
+    page = manager
+    csp = []
+    page.on("console", lambda m: csp.append(m.text) if "Content Security Policy" in m.text else 0)
+    update = Category.objects.create(name="Update", slug="update", order=1)
+    NewsItem.objects.create(
+        title="Insurer Index v232", category=update, date=timezone.localdate(),
+        summary="The new index.", status=NewsItem.Status.PUBLISHED,
+        published_at=timezone.now() - timezone.timedelta(hours=1),
+    )
+    page.goto("/admin/newsletter/digest/")
+    page.get_by_role("link", name="Preview the next digest").click()
+    page.get_by_label("Monthly").check()
+    page.get_by_role("button", name="Show the preview").click()
+    frame = page.frame_locator("iframe[title=\"The digest's HTML\"]")
+    expect(frame.get_by_role("link", name="Read more about Insurer Index v232")).to_be_visible()
+    expect(frame.get_by_role("link", name="Unsubscribe")).to_be_visible()
+    heading = frame.get_by_role("heading", name="News and updates")
+    assert heading.evaluate("h => getComputedStyle(h).fontSize") == "24px"  # inline style applied
+    expect(page.locator("#preview-text")).to_contain_text("Unsubscribe: http")
+    assert csp == []
+
+
+def test_a_manager_pauses_and_resumes_a_digest_with_the_keyboard(manager):
+    page = manager
+    digest = Digest.objects.create(
+        frequency="weekly", period="2026-W49", until=timezone.now(), status="sending",
+    )
+    page.goto(f"/admin/newsletter/digest/{digest.pk}/change/")
+    page.get_by_role("button", name="Pause sending").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#digest-status")).to_have_text("Paused")
+    expect(page.locator("#digest-stop-reason")).to_contain_text("Paused by manager on")
+    page.get_by_role("button", name="Resume sending").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#digest-status")).to_have_text("Sending")
+    assert Digest.objects.get(pk=digest.pk).status == "sending"

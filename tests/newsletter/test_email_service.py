@@ -53,4 +53,4 @@ def test_a_digest_through_an_email_service(
     assert statuses == {"ann@example.com": "sent", "perm@example.com": "failed"}
     refused.refresh_from_db()
     assert refused.status == Subscriber.Status.SUPPRESSED
-    assert Suppression.covers("perm@example.com")
+    assert Suppression.objects.for_address("perm@example.com").exists()

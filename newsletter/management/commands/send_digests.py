@@ -50,10 +50,15 @@ class Command(BaseCommand):
         """Progress now (everything, when tasks run in this process), and until
         done with --wait."""
         while True:
-            done, total = digests.progress(digest)
-            by_status = digests.counts(digest)
-            details = ", ".join(f"{n} {status}" for status, n in sorted(by_status.items()))
-            self.stdout.write(f"{digest}: {done} of {total} finished ({details}).")
-            if done >= total or not wait:
+            progress = digests.Progress.of(digest)
+            details = ", ".join(f"{n} {s}" for s, n in sorted(progress.by_status.items()))
+            self.stdout.write(
+                f"{digest}: {progress.finished} of {progress.total} finished ({details})."
+            )
+            if not progress.waiting or not wait:
+                return
+            digest.refresh_from_db()
+            if digest.status != digest.Status.SENDING:
+                self.stdout.write(f"{digest}: {digest.get_status_display().lower()}.")
                 return
             time.sleep(2)
