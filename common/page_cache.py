@@ -45,6 +45,7 @@ made. The cache fails open (common.cache_backends): without Redis pages
 render from the database.
 """
 
+import collections
 import contextlib
 import datetime
 import functools
@@ -69,6 +70,8 @@ NOT_FOUND_KEY = "not-found"
 PURGE_LOG_KEY = "page-cache:purges"
 PURGE_LOCK_KEY = "page-cache:purges:lock"
 TIMERS_KEY = "page-cache:timers"
+# Versioned: a page stored by an earlier release (another shape) is never read.
+PAGE_KEY_PREFIX = "page-cache:2:"
 STORED_HEADERS = ("Content-Type", "Content-Language", "Link", "X-Robots-Tag")
 # Single flight: the request making a missing page holds a lock this long at
 # most; meanwhile the others serve the copy it replaces (kept STALE_SECONDS
@@ -336,6 +339,17 @@ def _anonymous(request):
     return request.method in ("GET", "HEAD") and not has_session(request)
 
 
+# The fragments each view's templates use, learned as they render
+# (cached_fragment): from a process's second request for a view on, they are
+# fetched with the page's cache state.
+_view_fragments = collections.defaultdict(set)
+
+
+def _fragments_of(request):
+    match = request.resolver_match
+    return _view_fragments[match.view_name] if match is not None else set()
+
+
 def _stored_response(entry, current, how):
     _, _, keys, content, headers, _ = entry
     response = HttpResponse(content, headers=headers)
@@ -376,10 +390,6 @@ def public_page(view=None, *, query_params=(), store=True, keys=()):
     if view is None:
         return functools.partial(public_page, query_params=query_params, store=store, keys=keys)
 
-    # The fragments its templates use, learned as they render (cached_fragment):
-    # from the second request of a process on, fetched with the page's state.
-    fragments = set()
-
     def render(request, args, kwargs, current):
         request.page_cache_state = current
         response = view(request, *args, **kwargs)
@@ -397,12 +407,13 @@ def public_page(view=None, *, query_params=(), store=True, keys=()):
             return response
 
         add_keys(request, *keys)
-        request.page_cache_path = cache_key_path(request, query_params)
-        request.public_page_fragments = fragments
+        # Without it (store=False: any query is a page) its fragments are not kept either.
+        request.page_cache_path = cache_key_path(request, query_params) if store else None
+        fragments = request.public_page_fragments = _fragments_of(request)
         fragment_keys = [fragment_key(request, *fragment) for fragment in list(fragments)]
         page_key = None
         if store and settings.PAGE_CACHE_TIMEOUT > 0:
-            page_key = "page-cache:" + _digest(request.page_cache_path)
+            page_key = PAGE_KEY_PREFIX + _digest(request.page_cache_path)
             # The page itself first: its fragments are fetched only if it is not stored.
             current, found = _load_state(page_key)
             entry = found[page_key]
@@ -425,7 +436,11 @@ def public_page(view=None, *, query_params=(), store=True, keys=()):
         # Made from what the database holds after the purges read above.
         seq = current.log["seq"]
         try:
-            response = render(request, args, kwargs, current)
+            try:
+                response = render(request, args, kwargs, current)
+            except Exception:
+                request.page_cache_path = None  # error pages keep no fragments of their own
+                raise
             shown = page_keys(request)
             if "Cache-Control" in response:  # a view that decided for itself (previews, files)
                 label(response, shown)
