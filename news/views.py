@@ -95,11 +95,11 @@ class ItemListView(TemplateView):
             raise Http404(f"Invalid page: {error}") from error
         if cached_fragment(request, LIST_FRAGMENT) is None:
             # Read now, so that a missing page answers 404 before it renders.
-            self.listing  # noqa: B018
+            self.page  # noqa: B018
         return super().get(request, *args, **kwargs)
 
     @cached_property
-    def listing(self):
+    def page(self):
         """The page of items (a Page whose object_list went through with_addresses())."""
         try:
             page = self.paginator.page(self.page_number)
@@ -108,8 +108,14 @@ class ItemListView(TemplateView):
         if not page.object_list and not self.allow_empty:
             raise Http404("There is nothing to list.")
         page.object_list = with_addresses(page.object_list)
-        add_keys(self.request, *keys.listed(page.object_list))
         return page
+
+    @property
+    def listing(self):
+        """The page of items, for the template's list fragment, which shows
+        them: their keys are declared for it (and so for the page) here."""
+        add_keys(self.request, *keys.listed(self.page.object_list))
+        return self.page
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(page_number=self.page_number, **kwargs)
