@@ -245,10 +245,13 @@ def _digest(text):
 def fragment_key(request, name, shared=False):
     """The cache key of fragment `name` of this request's page: one per page
     (its path and the query parameters it reads), or one for every page
-    (`shared`). None when the page is not public: its fragments are not kept."""
+    (`shared`). None on pages that are not public (private pages, staff's,
+    searches, errors): they render their fragments afresh."""
+    if not hasattr(request, "page_cache_path"):
+        return None  # not a public page's request: not even its shared fragments
     if shared:
         return f"page-fragment:{name}"
-    path = getattr(request, "page_cache_path", None)
+    path = request.page_cache_path
     return None if path is None else f"page-fragment:{name}:{_digest(path)}"
 
 
@@ -284,11 +287,11 @@ def making_fragment(request, name, shared=False):
     (the keys its view declared); a shared one only what it declares itself."""
     shown = set()
     request.fragment_keys = [*getattr(request, "fragment_keys", ()), shown]
-    current = state(request)
-    seq = current.log["seq"]  # made from what the database holds after the purges read
+    key = fragment_key(request, name, shared)
+    current = state(request) if key is not None else None
+    seq = current.log["seq"] if key is not None else None  # made after the purges read
 
     def store(html):
-        key = fragment_key(request, name, shared)
         if key is None:
             return
         keys = shown if shared else shown | getattr(request, "view_keys", page_keys(request))
