@@ -45,6 +45,8 @@ made. The cache fails open (common.cache_backends): without Redis pages
 render from the database.
 """
 
+import collections
+import contextlib
 import datetime
 import functools
 import hashlib
@@ -68,7 +70,16 @@ NOT_FOUND_KEY = "not-found"
 PURGE_LOG_KEY = "page-cache:purges"
 PURGE_LOCK_KEY = "page-cache:purges:lock"
 TIMERS_KEY = "page-cache:timers"
+# Versioned: a page stored by an earlier release (another shape) is never read.
+PAGE_KEY_PREFIX = "page-cache:2:"
 STORED_HEADERS = ("Content-Type", "Content-Language", "Link", "X-Robots-Tag")
+# Single flight: the request making a missing page holds a lock this long at
+# most; meanwhile the others serve the copy it replaces (kept STALE_SECONDS
+# past its freshness) or, without one, wait for the new copy this long.
+RENDER_LOCK_SECONDS = 10
+RENDER_WAIT_SECONDS = 2
+RENDER_POLL_SECONDS = 0.02
+STALE_SECONDS = 30
 
 
 class PurgeNotApplied(Exception):
@@ -80,8 +91,12 @@ class PurgeNotApplied(Exception):
 
 
 def add_keys(request, *keys):
-    """Declare that the page answering `request` shows the content of `keys`."""
-    page_keys(request).update(key for key in keys if key)
+    """Declare that the page answering `request` shows the content of `keys`
+    (and so does every fragment being made: common.templatetags.page_fragments)."""
+    keys = {key for key in keys if key}
+    page_keys(request).update(keys)
+    for shown in getattr(request, "fragment_keys", ()):
+        shown.update(keys)
 
 
 def page_keys(request):
@@ -178,11 +193,6 @@ class CacheState:
             purged.get(key, (0,))[0] <= seq for key in keys
         )
 
-    def version(self, keys):
-        """Changes whenever one of `keys` is purged: for fragment cache keys."""
-        purged = self.log["keys"]
-        return f"{self.log['id']}.{max((purged.get(k, (0,))[0] for k in keys), default=0)}"
-
     def seconds_fresh(self, keys):
         """How long a page showing `keys` may be kept from now: until a timer
         changes one of them, and at most settings.PUBLIC_PAGE_SHARED_MAX_AGE."""
@@ -195,10 +205,10 @@ class CacheState:
         return max(0, int(fresh))
 
 
-def _load_state(page_key=None):
-    """(CacheState, the stored page or None) in one round trip to the cache."""
-    wanted = [PURGE_LOG_KEY, TIMERS_KEY] + ([page_key] if page_key else [])
-    found = cache.get_many(wanted)
+def _load_state(*entries):
+    """(CacheState, {key: the stored entry or None} of `entries`) in one round
+    trip to the cache."""
+    found = cache.get_many([PURGE_LOG_KEY, TIMERS_KEY, *entries])
     log = found.get(PURGE_LOG_KEY)
     if log is None:
         log = _new_log()
@@ -213,7 +223,7 @@ def _load_state(page_key=None):
         changes = scheduled_changes(now, now + datetime.timedelta(seconds=2 * lifetime))
         timers = {"log": (log["id"], log["seq"]), "changes": changes}
         cache.set(TIMERS_KEY, timers, timeout=lifetime)
-    return CacheState(log, timers["changes"]), found.get(page_key) if page_key else None
+    return CacheState(log, timers["changes"]), {key: found.get(key) for key in entries}
 
 
 def state(request):
@@ -225,14 +235,76 @@ def state(request):
     return current
 
 
-def fragment_version(request):
-    """For `{% cache %}` in public templates: changes when the page's content is purged."""
-    return state(request).version(page_keys(request))
+# --- fragments ---------------------------------------------------------------------------
 
 
-def fragment_seconds(request):
-    """For `{% cache %}` in public templates: how long a fragment of this page may be kept."""
-    return state(request).seconds_fresh(page_keys(request))
+def _digest(text):
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def fragment_key(request, name, shared=False):
+    """The cache key of fragment `name` of this request's page: one per page
+    (its path and the query parameters it reads), or one for every page
+    (`shared`). None on pages that are not public (private pages, staff's,
+    searches, errors): they render their fragments afresh."""
+    if not hasattr(request, "page_cache_path"):
+        return None  # not a public page's request: not even its shared fragments
+    if shared:
+        return f"page-fragment:{name}"
+    path = request.page_cache_path
+    return None if path is None else f"page-fragment:{name}:{_digest(path)}"
+
+
+def _fetched_fragment(request, key):
+    fetched = getattr(request, "page_fragments", None)
+    if fetched is None:
+        fetched = request.page_fragments = {}
+    if key not in fetched:
+        fetched[key] = cache.get(key)  # not known yet to this view: fetched alone
+    return fetched[key]
+
+
+def cached_fragment(request, name, shared=False):
+    """The stored HTML of fragment `name` if none of the content it shows was
+    purged since it was made (its keys are then declared for the page), else None."""
+    key = fragment_key(request, name, shared)
+    if key is None:
+        return None
+    learned = getattr(request, "public_page_fragments", None)
+    if learned is not None:
+        learned.add((name, shared))  # fetched with the page's state from now on
+    entry = _fetched_fragment(request, key)
+    if entry is None or not state(request).is_current(entry):
+        return None
+    add_keys(request, *entry[2])
+    return entry[3]
+
+
+@contextlib.contextmanager
+def making_fragment(request, name, shared=False):
+    """Record the keys declared while the fragment is made; then `store(html)`
+    keeps it under them. A page's fragment shows the page's own content too
+    (the keys its view declared); a shared one only what it declares itself."""
+    shown = set()
+    request.fragment_keys = [*getattr(request, "fragment_keys", ()), shown]
+    key = fragment_key(request, name, shared)
+    current = state(request) if key is not None else None
+    seq = current.log["seq"] if key is not None else None  # made after the purges read
+
+    def store(html):
+        if key is None:
+            return
+        keys = shown if shared else shown | getattr(request, "view_keys", page_keys(request))
+        seconds = current.seconds_fresh(keys)
+        if seconds > 0:
+            entry = (current.log["id"], seq, tuple(sorted(keys)), html)
+            cache.set(key, entry, timeout=seconds)
+            request.page_fragments[key] = entry
+
+    try:
+        yield store
+    finally:
+        request.fragment_keys = [keys for keys in request.fragment_keys if keys is not shown]
 
 
 # --- serving ----------------------------------------------------------------------------
@@ -270,6 +342,49 @@ def _anonymous(request):
     return request.method in ("GET", "HEAD") and not has_session(request)
 
 
+# The fragments each view's templates use, learned as they render
+# (cached_fragment): from a process's second request for a view on, they are
+# fetched with the page's cache state.
+_view_fragments = collections.defaultdict(set)
+
+
+def _fragments_of(request):
+    match = request.resolver_match
+    return _view_fragments[match.view_name] if match is not None else set()
+
+
+def _stored_response(entry, current, how):
+    _, _, keys, content, headers, _ = entry
+    response = HttpResponse(content, headers=headers)
+    # A stale copy (served while the page is made again) is kept nowhere.
+    add_public_headers(response, current.seconds_fresh(keys) if how == "hit" else 0)
+    label(response, keys)
+    response["X-Page-Cache"] = how
+    return response
+
+
+def _is_fresh(entry, current):
+    return entry is not None and current.is_current(entry) and time.time() < entry[5]
+
+
+def _wait_for(page_key):
+    """Another request is making the page: its copy once stored, or None after
+    RENDER_WAIT_SECONDS (or at once when the cache is not answering)."""
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(RENDER_POLL_SECONDS)
+        current, found = _load_state(page_key, _lock(page_key))
+        if _is_fresh(found[page_key], current):
+            return _stored_response(found[page_key], current, "hit")
+        if found[_lock(page_key)] is None:
+            return None  # it gave up, or the cache is not answering: make it here
+    return None
+
+
+def _lock(page_key):
+    return page_key + ":making"
+
+
 def public_page(view=None, *, query_params=(), store=True, keys=()):
     """Serve `view` as a public page. `query_params`: the parameters it reads
     (the shared cache's rules are generated from them, common.varnish_rules);
@@ -277,6 +392,14 @@ def public_page(view=None, *, query_params=(), store=True, keys=()):
     is a page); `keys`: the content every answer of the view shows."""
     if view is None:
         return functools.partial(public_page, query_params=query_params, store=store, keys=keys)
+
+    def render(request, args, kwargs, current):
+        request.page_cache_state = current
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and callable(response.render):
+            request.view_keys = frozenset(page_keys(request))
+            response = response.render()  # template tags declare their keys here
+        return response
 
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -287,40 +410,61 @@ def public_page(view=None, *, query_params=(), store=True, keys=()):
             return response
 
         add_keys(request, *keys)
+        # Without it (store=False: any query is a page) its fragments are not kept either.
+        request.page_cache_path = cache_key_path(request, query_params) if store else None
+        fragments = request.public_page_fragments = _fragments_of(request)
+        fragment_keys = [fragment_key(request, *fragment) for fragment in list(fragments)]
         page_key = None
         if store and settings.PAGE_CACHE_TIMEOUT > 0:
-            path = cache_key_path(request, query_params).encode()
-            page_key = "page-cache:" + hashlib.md5(path, usedforsecurity=False).hexdigest()
-        current, entry = _load_state(page_key)
-        request.page_cache_state = current
-        if entry is not None and current.is_current(entry):
-            _, _, stored_keys, content, headers = entry
-            response = HttpResponse(content, headers=headers)
-            add_public_headers(response, current.seconds_fresh(stored_keys))
-            label(response, stored_keys)
-            response["X-Page-Cache"] = "hit"
-            return response
+            page_key = PAGE_KEY_PREFIX + _digest(request.page_cache_path)
+            # The page itself first: its fragments are fetched only if it is not stored.
+            current, found = _load_state(page_key)
+            entry = found[page_key]
+            if _is_fresh(entry, current):
+                return _stored_response(entry, current, "hit")
+            # Single flight: one request makes the page, others meanwhile get
+            # the copy it replaces or wait for the new one.
+            making = cache.add(_lock(page_key), 1, timeout=RENDER_LOCK_SECONDS)
+            if not making and cache.get(_lock(page_key)) is not None:
+                if entry is not None:
+                    return _stored_response(entry, current, "stale")
+                waited = _wait_for(page_key)
+                if waited is not None:
+                    return waited
+            found = cache.get_many(fragment_keys) if fragment_keys else {}
+            request.page_fragments = {key: found.get(key) for key in fragment_keys}
+        else:
+            making = False
+            current, request.page_fragments = _load_state(*fragment_keys)
         # Made from what the database holds after the purges read above.
         seq = current.log["seq"]
-
-        response = view(request, *args, **kwargs)
-        if hasattr(response, "render") and callable(response.render):
-            response = response.render()  # template tags declare their keys here
-        shown = page_keys(request)
-        if "Cache-Control" in response:  # a view that decided for itself (previews, files)
+        try:
+            try:
+                response = render(request, args, kwargs, current)
+            except Exception:
+                request.page_cache_path = None  # error pages keep no fragments of their own
+                raise
+            shown = page_keys(request)
+            if "Cache-Control" in response:  # a view that decided for itself (previews, files)
+                label(response, shown)
+                return response
+            fresh = current.seconds_fresh(shown)
+            add_public_headers(response, fresh)
             label(response, shown)
+            if page_key and response.status_code == 200 and not response.streaming:
+                headers = {name: response[name] for name in STORED_HEADERS if name in response}
+                seconds = min(settings.PAGE_CACHE_TIMEOUT, fresh)
+                if seconds > 0:
+                    entry = (current.log["id"], seq, tuple(sorted(shown)), response.content,
+                             headers, time.time() + seconds)
+                    # Kept a little longer than it is fresh: the stale copy
+                    # served while the next one is made.
+                    cache.set(page_key, entry, timeout=seconds + STALE_SECONDS)
+                response["X-Page-Cache"] = "miss"
             return response
-        fresh = current.seconds_fresh(shown)
-        add_public_headers(response, fresh)
-        label(response, shown)
-        if page_key and response.status_code == 200 and not response.streaming:
-            headers = {name: response[name] for name in STORED_HEADERS if name in response}
-            seconds = min(settings.PAGE_CACHE_TIMEOUT, fresh)
-            if seconds > 0:
-                entry = (current.log["id"], seq, tuple(sorted(shown)), response.content, headers)
-                cache.set(page_key, entry, timeout=seconds)
-            response["X-Page-Cache"] = "miss"
-        return response
+        finally:
+            if making:
+                cache.delete(_lock(page_key))
 
     wrapper.public_page_query_params = tuple(query_params)
     return wrapper

@@ -38,6 +38,11 @@ class Category(models.Model):
     def get_absolute_url(self):
         return reverse("news:category", kwargs={"slug": self.slug})
 
+    @cached_property
+    def url(self):
+        """Its address, reversed once per instance (lists share one per category)."""
+        return self.get_absolute_url()
+
 
 def online(prefix="", now=None):
     """The condition for items whose own page the public may open: published,
@@ -279,6 +284,11 @@ class NewsItem(ReviewedModel):
         return reverse("news:item", kwargs={"year": self.archive_year, "slug": self.slug})
 
     @cached_property
+    def url(self):
+        """Its address (with_addresses() gives those of a whole list at once)."""
+        return self.get_absolute_url()
+
+    @cached_property
     def attachments(self):
         """Its documents in order, with their series: what the item page lists."""
         return list(self.documents.select_related("series"))
@@ -340,6 +350,30 @@ class NewsItem(ReviewedModel):
             )
         # The new address wins over any old one pointing elsewhere.
         OldAddress.objects.filter(archive_year=self.archive_year, slug=self.slug).delete()
+
+
+# A slug the item pattern accepts and no other part of an address contains.
+_SLUG_MARKER = "slug-marker"
+
+
+def with_addresses(items):
+    """`items` (a list or queryset of NewsItem with their categories) as a
+    list, each with its `url`, and the items of one category sharing one
+    Category, whose `url` is worked out once. The item pattern is reversed
+    once per archive year, with a marker where the slug goes: a list of 50
+    items reverses 2 to 4 patterns instead of 100."""
+    items = list(items)
+    around_slug = {}  # archive year -> (the address before the slug, after it)
+    categories = {}
+    for item in items:
+        year = item.archive_year
+        if year not in around_slug:
+            address = reverse("news:item", kwargs={"year": year, "slug": _SLUG_MARKER})
+            around_slug[year] = address.split(_SLUG_MARKER)
+        before, after = around_slug[year]
+        item.url = before + item.slug + after
+        item.category = categories.setdefault(item.category_id, item.category)
+    return items
 
 
 def update_search_vectors(items):

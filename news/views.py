@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.paginator import InvalidPage
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -10,15 +11,24 @@ from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView, RedirectView, TemplateView
 
 from common.metadata import page_meta
-from common.page_cache import add_keys, has_session, public_page
+from common.page_cache import add_keys, cached_fragment, has_session, public_page
 from common.pagination import CountlessPaginator
 
 from . import surrogate_keys as keys
 from .forms import SearchForm
-from .models import FIRST_YEAR, LAST_YEAR, Category, NewsItem, published_condition
+from .models import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    Category,
+    NewsItem,
+    published_condition,
+    with_addresses,
+)
 from .search import MAX_RESULTS, custom_query_plans, search, with_snippets
 
 LATEST_COUNT = 10
+# The fragment of a list page's template that holds the list and its pagination.
+LIST_FRAGMENT = "news-list"
 NEWS_TRAIL = [("News and updates", reverse_lazy("news:index"))]
 CATEGORIES_TRAIL = [*NEWS_TRAIL, ("Categories", reverse_lazy("news:categories"))]
 
@@ -38,78 +48,123 @@ def years_with_counts():
     )
 
 
+class LatestItemsMixin:
+    @cached_property
+    def latest_items(self):
+        """The newest items, read by the template only when its fragment of
+        them is not stored."""
+        return with_addresses(NewsItem.objects.published().listing()[:LATEST_COUNT])
+
+
 @method_decorator(public_page(keys=[keys.LATEST]), name="dispatch")
-class HomeView(TemplateView):
+class HomeView(LatestItemsMixin, TemplateView):
     template_name = "news/home.html"
 
     def get_context_data(self, **kwargs):
-        latest = NewsItem.objects.published().listing()[:LATEST_COUNT]
         meta = page_meta(settings.SITE_NAME, home=True)
-        return super().get_context_data(latest_items=latest, meta=meta, **kwargs)
+        return super().get_context_data(meta=meta, **kwargs)
 
 
 @method_decorator(public_page(keys=[keys.LATEST, keys.COUNTS]), name="dispatch")
-class NewsIndexView(TemplateView):
+class NewsIndexView(LatestItemsMixin, TemplateView):
     template_name = "news/index.html"
 
+    @cached_property
+    def years(self):
+        """[(year, number of items), …], read only when the page's fragment is not stored."""
+        return years_with_counts()
+
+
+class ItemListView(TemplateView):
+    """One page of a list of items. The list and its pagination are the
+    fragment LIST_FRAGMENT of the template, which reads `view.listing`: the
+    rows are read only when that fragment is not stored. An empty list (if not
+    `allow_empty`) or a page past its end answers 404, found out then."""
+
+    paginate_by = None
+    allow_empty = True
+
+    def get_queryset(self):
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        self.paginator = CountlessPaginator(self.get_queryset(), self.paginate_by)
+        try:  # no query: checked against the paginator's bound
+            self.page_number = self.paginator.validate_number(request.GET.get("page") or 1)
+        except InvalidPage as error:
+            raise Http404(f"Invalid page: {error}") from error
+        if cached_fragment(request, LIST_FRAGMENT) is None:
+            # Read now, so that a missing page answers 404 before it renders.
+            self.page  # noqa: B018
+        return super().get(request, *args, **kwargs)
+
+    @cached_property
+    def page(self):
+        """The page of items (a Page whose object_list went through with_addresses())."""
+        try:
+            page = self.paginator.page(self.page_number)
+        except InvalidPage as error:
+            raise Http404(f"Invalid page: {error}") from error
+        if not page.object_list and not self.allow_empty:
+            raise Http404("There is nothing to list.")
+        page.object_list = with_addresses(page.object_list)
+        return page
+
+    @property
+    def listing(self):
+        """The page of items, for the template's list fragment, which shows
+        them: their keys are declared for it (and so for the page) here."""
+        add_keys(self.request, *keys.listed(self.page.object_list))
+        return self.page
+
     def get_context_data(self, **kwargs):
-        latest = NewsItem.objects.published().listing()[:LATEST_COUNT]
-        return super().get_context_data(latest_items=latest, years=years_with_counts(), **kwargs)
+        return super().get_context_data(page_number=self.page_number, **kwargs)
 
 
 @method_decorator(public_page(query_params=["page"]), name="dispatch")
-class YearArchiveView(ListView):
+class YearArchiveView(ItemListView):
     """“News and updates <year>”: every item of one yearly archive, in the seed page's order."""
 
     template_name = "news/year_archive.html"
-    context_object_name = "items"
     paginate_by = 50  # the 38 items of the seed's 2020 archive fit on one page
-    paginator_class = CountlessPaginator
+    allow_empty = False
 
     def get_queryset(self):
         year = self.kwargs["year"]
         if not FIRST_YEAR <= year <= LAST_YEAR:
             raise Http404("There is no news archive for that year.")
+        add_keys(self.request, keys.year(year))
         return NewsItem.objects.published().filter(archive_year=year).listing()
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        if not context["items"]:
-            raise Http404("There is no news for that year.")
         year = self.kwargs["year"]
-        add_keys(self.request, keys.year(year), *keys.listed(context["items"]))
         meta = page_meta(
             f"News and updates {year}",
             f"News and updates from {settings.SITE_NAME} in {year}.",
             breadcrumbs=[*NEWS_TRAIL, (str(year), reverse("news:year", args=[year]))],
         )
-        return {**context, "year": year, "meta": meta}
+        return super().get_context_data(meta=meta, **kwargs)  # `year` is among the kwargs
 
 
 @method_decorator(public_page(query_params=["page"]), name="dispatch")
-class CategoryView(ListView):
+class CategoryView(ItemListView):
     template_name = "news/category.html"
-    context_object_name = "items"
     paginate_by = 20
-    paginator_class = CountlessPaginator
 
     def get_queryset(self):
         self.category = get_object_or_404(Category, slug=self.kwargs["slug"])
+        add_keys(self.request, keys.category(self.category.pk),
+                 keys.category_items(self.category.pk))
         return NewsItem.objects.published().filter(category=self.category).listing()
 
     def get_context_data(self, **kwargs):
         category = self.category
-        context = super().get_context_data(**kwargs)
-        add_keys(
-            self.request, keys.category(category.pk), keys.category_items(category.pk),
-            *keys.listed(context["items"]),
-        )
         meta = page_meta(
             f"{category.name}: news and updates",
             category.description or f"{category.name} news from {settings.SITE_NAME}.",
-            breadcrumbs=[*CATEGORIES_TRAIL, (category.name, category.get_absolute_url())],
+            breadcrumbs=[*CATEGORIES_TRAIL, (category.name, category.url)],
         )
-        return {**context, "category": category, "meta": meta}
+        return super().get_context_data(category=category, meta=meta, **kwargs)
 
 
 @method_decorator(public_page(keys=[keys.CATEGORIES, keys.COUNTS]), name="dispatch")
@@ -246,7 +301,7 @@ class SearchView(ListView):
         query = self.form.cleaned_data["q"] if valid else ""
         context = super().get_context_data(form=self.form, query=query, **kwargs)
         if query:
-            context["items"] = with_snippets(context["items"], query)
+            context["items"] = with_addresses(with_snippets(context["items"], query))
             context["results_capped"] = context["paginator"].count >= MAX_RESULTS
             # The search, for the pagination's links.
             context["query_string"] = self.request.GET.copy()

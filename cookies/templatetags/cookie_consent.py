@@ -19,9 +19,15 @@ register = template.Library()
 
 
 def _shows_the_policy(context):
-    """The page shows the cookie policy: saving it purges the page (consent.POLICY_KEY)."""
-    if "request" in context:
-        add_keys(context["request"], consent.POLICY_KEY)
+    """The page shows the cookie policy: saving it purges the page
+    (consent.POLICY_KEY). The policy, read once for the page's tags."""
+    request = context.get("request")
+    if request is None:
+        return consent.current_policy()
+    add_keys(request, consent.POLICY_KEY)
+    if not hasattr(request, "cookie_policy"):
+        request.cookie_policy = consent.current_policy()
+    return request.cookie_policy
 
 
 @register.inclusion_tag("cookies/_state.html", takes_context=True)
@@ -29,8 +35,7 @@ def cookie_state(context):
     """In <head>: the policy as JSON and the small synchronous script that sets
     `cookie-banner-shown` on <html> when the banner is to show, so that the
     banner's space is part of the first layout (no shift)."""
-    _shows_the_policy(context)
-    policy = consent.current_policy()
+    policy = _shows_the_policy(context)
     return {
         "config": {
             "version": policy.version,
@@ -51,8 +56,7 @@ def cookie_banner(context):
     """The GOV.UK cookie banner: a question (Accept / Reject), or under the
     statistics exception a notice (Object / Hide). Hidden unless cookie-state.js
     finds no valid choice."""
-    _shows_the_policy(context)
-    policy = consent.current_policy()
+    policy = _shows_the_policy(context)
     return {
         "policy": policy,
         "confirmations": ["objected"] if policy.notice else ["accepted", "rejected"],

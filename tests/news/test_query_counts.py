@@ -4,6 +4,8 @@ import datetime
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from news.models import Category
 
@@ -77,3 +79,48 @@ def test_on_postgresql_pages_run_prepared_statements_with_generic_plans(
         )
         plans = cursor.fetchall()
     assert plans and all(generic >= 1 and custom == 0 for generic, custom in plans), plans
+
+
+# Queries of each page: with its fragments warm (the page cache off, as behind
+# Varnish), and with every cache off (Redis down: the layout's timers, cookie
+# policy and notices read too). Fewer is better: lower these when a page needs less.
+WARM = {
+    "/": 0,
+    "/news/": 0,
+    "/news/2020/": 0,
+    "/news/category/update/": 1,  # the category: its name is outside the list
+    "/news/2020/item-1/": 1,  # the item: its title and metadata are outside the article
+}
+# Every page's layout then reads 7: the four timers of
+# PUBLIC_PAGE_CHANGE_TIMERS, the cookie policy and its declarations, the
+# maintenance notices.
+EVERY_CACHE_OFF = {
+    "/": 8,  # the newest items
+    "/news/": 9,  # the newest items, the years' counts
+    "/news/2020/": 8,  # its page of items (51 rows: whether a next page exists)
+    "/news/category/update/": 9,  # the category, its page of items
+    # The item, its documents, its neighbours (items of the same date, the
+    # nearest newer and older) and the layout's.
+    "/news/2020/item-1/": 12,
+}
+
+
+def test_queries_per_page_with_fragments_warm_and_with_every_cache_off(
+    client, make_item, settings
+):
+    add_items(make_item, 6)
+    settings.PAGE_CACHE_TIMEOUT = 0
+    counts = {}
+    for url in WARM:
+        client.get(url)
+        client.get(url)  # the view's fragments, learned and stored
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        counts[url] = len(queries)
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    uncached = {}
+    for url in EVERY_CACHE_OFF:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200, url
+        uncached[url] = len(queries)
+    assert (counts, uncached) == (WARM, EVERY_CACHE_OFF)

@@ -61,7 +61,7 @@ class TestPublicPages:
         make_item(date=datetime.date(2019, 2, 1))
         make_item(date=datetime.date(2018, 2, 1), status=NewsItem.Status.DRAFT)
         response = client.get("/news/")
-        assert response.context["years"] == [(2020, 2), (2019, 1)]
+        assert response.context["view"].years == [(2020, 2), (2019, 1)]
         assert "News and updates 2019</a> (1 item)" in response.text
 
     def test_pages_carry_the_newsletter_banner_and_cookie_link(self, client, item):
