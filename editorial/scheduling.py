@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
-from common.page_cache import purge
+from common.page_cache import has_session, purge
 
 from . import registry, workflow
 from .models import Revision
@@ -97,15 +97,17 @@ def schedule_changed(revision):
 
 
 class ScheduledChangesMiddleware:
-    """Before answering a request, publish the approved changes now due."""
+    """Before answering a request for a page, or any of staff's, publish the
+    approved changes now due. (Public forms and webhooks show no content.)"""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        try:
-            publish_due_changes()
-        except DatabaseError:
-            # The page reports the database itself (common.guards).
-            logger.exception("Approved changes now due were not published")
+        if request.method in ("GET", "HEAD") or has_session(request):
+            try:
+                publish_due_changes()
+            except DatabaseError:
+                # The page reports the database itself (common.guards).
+                logger.exception("Approved changes now due were not published")
         return self.get_response(request)
