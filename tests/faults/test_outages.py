@@ -266,10 +266,14 @@ def test_postgresql_frozen_answers_a_clean_503_within_5s_and_recovers(
             statuses.append((response.status, round(response.seconds, 1)))
         assert [status for status, _ in statuses].count(503) >= 6, statuses
         print("frozen:", statuses)
-        # Many at once: no queue builds up behind the frozen server.
+        # Many at once: no queue builds up behind the frozen server. A page
+        # whose every part is in Redis may still be served (the next scheduled
+        # change is read from the database only when Redis's copy has expired).
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             responses = list(pool.map(lambda _: site.request("GET", "/news/2020/"), range(16)))
-        assert all(is_clean_503(r) and r.seconds < 5 for r in responses), [
+        assert all(
+            (r.status == 200 or is_clean_503(r)) and r.seconds < 5 for r in responses
+        ), [
             (r.status, round(r.seconds, 1)) for r in responses
         ]
         probe = site.request("GET", "/healthz/?check=database")
