@@ -90,6 +90,12 @@ sub vcl_backend_response {
     if (beresp.http.Surrogate-Key) {
         set beresp.http.xkey = beresp.http.Surrogate-Key;
     }
+    # An error from a background refresh keeps the stale page: stored, it
+    # would replace that page and the next visitor would get the error (the
+    # first seconds of an outage, before the probe marks the application sick).
+    if (beresp.status >= 500 && bereq.is_bgfetch) {
+        return (abandon);
+    }
     # Only pages are kept for plain HTTP: its redirects to HTTPS, and its
     # errors (a 400 for a host the site does not serve), cost the application
     # nothing and could otherwise pile up or outlive a change of settings.

@@ -3,8 +3,12 @@
 import socket
 import threading
 import time
+from unittest import mock
 
 import pytest
+from django.db import OperationalError
+
+from news.views import YearArchiveView
 
 from .conftest import fetch
 
@@ -78,6 +82,24 @@ def test_stale_pages_are_served_while_the_application_is_down(
     assert status == 200
     assert stale == body
     relay.up = True
+
+
+def test_a_stale_page_is_not_replaced_by_an_error_while_the_probe_still_passes(
+    varnish, relay, published, settings
+):
+    """The first seconds of a database outage: the probe has not yet failed,
+    a visitor gets the stale page and Varnish refreshes it in the background;
+    the application answers 503, and the stale page must stay (it used to be
+    replaced by the error, so the next visitor got a 503)."""
+    settings.PUBLIC_PAGE_SHARED_MAX_AGE = 1
+    _, _, body = fetch(varnish.url + "/news/2020/")
+    time.sleep(1.5)  # expired, within the 10 s of grace Varnish allows a healthy backend
+    with mock.patch.object(YearArchiveView, "get", side_effect=OperationalError("frozen")):
+        for _ in range(3):
+            status, _, stale = fetch(varnish.url + "/news/2020/")
+            assert (status, stale) == (200, body)
+            time.sleep(0.5)  # the background fetch has had its 503 by now
+    assert fetch(varnish.url + "/healthz/")[0] == 200  # the probe passed throughout
 
 
 def test_large_request_bodies_are_refused_before_the_application(varnish):
